@@ -1,0 +1,140 @@
+"""The service's command line: ``dev``, ``api``, ``worker``, ``migrate``."""
+
+import argparse
+import logging
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+import uvicorn
+from pydantic import ValidationError
+
+from .settings import Settings, get_settings
+
+PACKAGE = __name__.rpartition(".")[0]
+APP_FACTORY = f"{PACKAGE}.app:create_app"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog=PACKAGE, description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser(
+        "dev", help="migrate, then run the API (auto-reload) and a worker"
+    )
+    api = commands.add_parser("api", help="run the HTTP API")
+    api.add_argument("--reload", action="store_true", help="restart on code changes")
+    commands.add_parser("worker", help="run task worker processes")
+    commands.add_parser("migrate", help="upgrade the database to the latest schema")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        sys.exit(f"Invalid settings (environment variables APP_*):\n{exc}")
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+    if args.command == "dev":
+        sys.exit(run_dev(settings))
+    if args.command == "api":
+        run_api(settings, reload=args.reload)
+    elif args.command == "worker":
+        sys.exit(run_worker(settings))
+    elif args.command == "migrate":
+        migrate(settings)
+
+
+def migrate(settings: Settings) -> None:
+    from .migrate import upgrade_database
+
+    upgrade_database(settings.database_url)
+
+
+def run_api(settings: Settings, *, reload: bool = False) -> None:
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=settings.api_host,
+        port=settings.api_port,
+        workers=None if reload else settings.api_workers,
+        reload=reload,
+        reload_dirs=[str(Path(__file__).parent)] if reload else None,
+        log_level=settings.log_level.lower(),
+    )
+
+
+def run_worker(settings: Settings) -> int:
+    # taskiq's own worker runner: process supervision, graceful shutdown on
+    # SIGTERM, prefetch and concurrency limits.
+    from taskiq.cli.worker.args import WorkerArgs
+    from taskiq.cli.worker.run import run_worker as run_taskiq_worker
+
+    from .discovery import feature_module_names
+
+    grace = str(settings.worker_shutdown_grace_seconds)
+    args = WorkerArgs.from_cli(
+        [
+            f"{PACKAGE}.worker.broker:broker",
+            *feature_module_names("tasks"),
+            "--workers",
+            str(settings.worker_processes),
+            "--max-async-tasks",
+            str(settings.worker_concurrency),
+            "--max-prefetch",
+            str(settings.worker_prefetch),
+            "--wait-tasks-timeout",
+            grace,
+            "--shutdown-timeout",
+            grace,
+            "--log-level",
+            settings.log_level,
+        ]
+    )
+    return run_taskiq_worker(args) or 0
+
+
+def run_dev(settings: Settings) -> int:
+    """Everything a laptop needs, as separate processes: tasks really leave the
+    API process, as they do in production. Ctrl-C stops them all."""
+    migrate(settings)
+    me = [sys.executable, "-m", PACKAGE]
+    return supervise([[*me, "api", "--reload"], [*me, "worker"]])
+
+
+def supervise(commands: list[list[str]], grace_seconds: float = 10.0) -> int:
+    """Run the commands until one exits or we are told to stop; then stop all."""
+    # Own process groups: a terminal's Ctrl-C reaches only us, and each child
+    # gets exactly one SIGTERM from us (taskiq hard-kills on repeated signals).
+    children = [subprocess.Popen(command, process_group=0) for command in commands]
+    stop_requested = False
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stop_requested
+        stop_requested = True
+
+    previous = {
+        sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        while not stop_requested and all(c.poll() is None for c in children):
+            time.sleep(0.1)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        deadline = time.monotonic() + grace_seconds
+        for child in children:
+            try:
+                child.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    failed = [c.returncode for c in children if c.returncode not in (0, -15)]
+    return 0 if stop_requested or not failed else failed[0]

@@ -1,0 +1,1 @@
+"""Job tracking: the state of any task from enqueue to result."""

@@ -1,0 +1,19 @@
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class Job(BaseModel):
+    id: str
+    status: JobStatus
+    progress: Any = None
+    result: Any = None
+    error: str | None = None

@@ -1,0 +1,60 @@
+"""Outgoing e-mail: real SMTP when ``APP_SMTP_URL`` is set, the log otherwise."""
+
+import logging
+from email.message import EmailMessage
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
+
+import aiosmtplib
+
+from .settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+class Mailer(Protocol):
+    async def send(self, message: EmailMessage) -> None: ...
+
+
+class SmtpMailer:
+    """Sends through an SMTP server given as ``smtp[s]://user:password@host:port``."""
+
+    def __init__(self, url: str, *, timeout: float) -> None:
+        parts = urlsplit(url)
+        self._implicit_tls = parts.scheme == "smtps"
+        self._hostname = parts.hostname or "localhost"
+        self._port = parts.port or (465 if self._implicit_tls else 25)
+        self._username = unquote(parts.username) if parts.username else None
+        self._password = unquote(parts.password) if parts.password else None
+        self._timeout = timeout
+
+    async def send(self, message: EmailMessage) -> None:
+        await aiosmtplib.send(
+            message,
+            hostname=self._hostname,
+            port=self._port,
+            username=self._username,
+            password=self._password,
+            use_tls=self._implicit_tls,
+            timeout=self._timeout,
+        )
+
+
+class LogMailer:
+    """Development stand-in: the message is logged, nothing leaves the machine."""
+
+    async def send(self, message: EmailMessage) -> None:
+        logger.info(
+            "E-mail (not sent, APP_SMTP_URL unset) to=%s subject=%r\n%s",
+            message["To"],
+            message["Subject"],
+            message.get_content(),
+        )
+
+
+def create_mailer(settings: Settings) -> Mailer:
+    if settings.smtp_url is None:
+        return LogMailer()
+    return SmtpMailer(
+        settings.smtp_url.get_secret_value(), timeout=settings.http_timeout_seconds
+    )

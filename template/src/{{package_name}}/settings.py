@@ -1,0 +1,86 @@
+"""Every knob of the service, read from the environment (prefix ``APP_``)."""
+
+from functools import lru_cache
+from typing import Literal, Self
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BROKER_SCHEMES = ("sqlite", "redis", "rediss", "memory")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="APP_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # The embedded defaults need nothing installed: both live in ./var.
+    database_url: str = "sqlite+aiosqlite:///./var/app.db"
+    broker_url: str = "sqlite:///./var/broker.db"
+
+    # Services sharing one Redis must not take each other's tasks.
+    task_queue: str = Field(default=__name__.split(".")[0], min_length=1)
+    result_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
+    worker_processes: int = Field(default=1, ge=1)
+    worker_concurrency: int = Field(default=32, ge=1)
+    worker_prefetch: int = Field(default=0, ge=0)
+    worker_shutdown_grace_seconds: float = Field(default=30.0, gt=0)
+
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    api_workers: int = Field(default=1, ge=1)
+    cors_origins: list[str] = []
+
+    # Unset: e-mails are written to the log instead of being sent.
+    smtp_url: SecretStr | None = None
+    email_from: str = "noreply@example.com"
+    http_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    @field_validator("broker_url")
+    @classmethod
+    def _known_broker(cls, value: str) -> str:
+        scheme = urlsplit(value).scheme
+        if scheme not in BROKER_SCHEMES:
+            expected = ", ".join(f"{s}://" for s in BROKER_SCHEMES)
+            raise ValueError(f"unsupported broker {scheme!r}: use one of {expected}")
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            scheme = urlsplit(value.get_secret_value()).scheme
+            if scheme not in ("smtp", "smtps"):
+                raise ValueError("APP_SMTP_URL must start with smtp:// or smtps://")
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Self:
+        if self.environment != "production":
+            return self
+        problems = []
+        if self.broker_url.startswith("memory://"):
+            problems.append(
+                "APP_BROKER_URL=memory:// runs tasks inside the API process "
+                "and loses them on restart"
+            )
+        if self.smtp_url is None:
+            problems.append("APP_SMTP_URL is unset, so e-mails would only be logged")
+        if "*" in self.cors_origins:
+            problems.append("APP_CORS_ORIGINS must list origins, not '*'")
+        if problems:
+            raise ValueError("unsafe production settings: " + "; ".join(problems))
+        return self
+
+    @property
+    def database_is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

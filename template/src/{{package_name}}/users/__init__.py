@@ -1,0 +1,1 @@
+"""Users: registration, and the welcome e-mail sent by a worker."""

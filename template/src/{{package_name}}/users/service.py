@@ -1,0 +1,65 @@
+import asyncio
+from email.message import EmailMessage
+
+from pwdlib import PasswordHash
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..db import utcnow
+from ..mail import Mailer
+from .models import User
+from .schemas import UserCreate
+
+password_hasher = PasswordHash.recommended()
+
+
+class EmailAlreadyRegisteredError(Exception):
+    def __init__(self, email: str) -> None:
+        super().__init__(f"{email} is already registered")
+
+
+class UserNotFoundError(LookupError):
+    def __init__(self, user_id: int) -> None:
+        super().__init__(f"no user with id {user_id}")
+
+
+async def create_user(session: AsyncSession, data: UserCreate) -> User:
+    if await session.scalar(select(User.id).where(User.email == data.email)):
+        raise EmailAlreadyRegisteredError(data.email)
+    # Argon2 is deliberately slow CPU work (~50 ms): run it in a thread so the
+    # event loop keeps serving other requests meanwhile.
+    password_hash = await asyncio.to_thread(
+        password_hasher.hash, data.password.get_secret_value()
+    )
+    user = User(email=data.email, password_hash=password_hash)
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent request registered it first
+        await session.rollback()
+        raise EmailAlreadyRegisteredError(data.email) from exc
+    return user
+
+
+async def get_user(session: AsyncSession, user_id: int) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def send_welcome_email(
+    session: AsyncSession, mailer: Mailer, sender: str, user_id: int
+) -> bool:
+    """Send the welcome e-mail once; ``False`` when it had already been sent."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise UserNotFoundError(user_id)
+    if user.welcome_email_sent_at is not None:
+        return False
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = user.email
+    message["Subject"] = "Welcome!"
+    message.set_content(f"Hello {user.email}, your account is ready.")
+    await mailer.send(message)
+    user.welcome_email_sent_at = utcnow()
+    return True

@@ -1,0 +1,1 @@
+"""Streaming: exports that flow from the database to the client row by row."""

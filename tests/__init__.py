@@ -1,0 +1,1 @@
+"""Tests of the template: questions, renders, generated services."""

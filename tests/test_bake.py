@@ -1,0 +1,26 @@
+"""Generated services pass their own test suites, integration tests included."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .rendering import python, run
+
+pytestmark = pytest.mark.bake
+
+
+@pytest.mark.parametrize("name", ["defaults", "all-modules"])
+def test_generated_test_suite_passes(rendered: Any, name: str) -> None:
+    project: Path = rendered(name)
+
+    result = run(
+        python("pytest", "-q", "-p", "no:cacheprovider"),
+        cwd=project,
+        # Redis-backed tests must run here, not skip.
+        env={"PYTHONPATH": str(project / "src"), "APP_TEST_REQUIRE_SERVICES": "1"},
+    )
+
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    assert " passed" in result.stdout
+    assert "skipped" not in result.stdout, result.stdout[-3000:]

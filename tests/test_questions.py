@@ -1,0 +1,54 @@
+"""Every validator refuses bad input with a message that says why."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .rendering import COPIER_YML, render
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ({"project_name": "   "}, "project name cannot be empty"),
+        ({"project_slug": "Bad Slug"}, "lowercase letters, digits and single dashes"),
+        ({"project_slug": "9lives"}, "must start with a letter"),
+        ({"package_name": "my-pkg"}, "valid lowercase Python identifier"),
+        ({"package_name": "1st"}, "valid lowercase Python identifier"),
+        ({"package_name": "class"}, "is a Python keyword"),
+        ({"package_name": "taskiq"}, "would shadow the module or dependency"),
+        ({"package_name": "fastapi"}, "would shadow the module or dependency"),
+        ({"package_name": "redis"}, "would shadow the module or dependency"),
+        ({"package_name": "tests"}, "would shadow the module or dependency"),
+        ({"package_name": "email"}, "would shadow the module or dependency"),
+        ({"author_email": "nobody"}, "is not an e-mail address"),
+        ({"python_version": "3.9"}, "Invalid choice for 'python_version'"),
+        ({"modules": ["nonexistent"]}, "Invalid choice for 'modules'"),
+        ({"broker": "kafka"}, "Invalid choice for 'broker'"),
+        ({"database": "oracle"}, "Invalid choice for 'database'"),
+    ],
+)
+def test_bad_answers_are_refused_with_a_reason(
+    tmp_path: Path, answers: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        render(tmp_path / "out", answers)
+    assert not (tmp_path / "out" / "pyproject.toml").exists()
+
+
+def test_derived_names_follow_the_project_name(tmp_path: Path) -> None:
+    project = render(tmp_path / "out", {"project_name": "Billing API"})
+
+    answers = (project / ".copier-answers.yml").read_text()
+    assert "project_slug: billing-api" in answers
+    assert "package_name: billing_api" in answers
+    assert (project / "src" / "billing_api" / "app.py").is_file()
+    assert 'name = "billing-api"' in (project / "pyproject.toml").read_text()
+
+
+def test_every_question_has_help() -> None:
+    questions = {k: v for k, v in COPIER_YML.items() if not k.startswith("_")}
+
+    assert questions
+    assert [name for name, spec in questions.items() if not spec.get("help")] == []

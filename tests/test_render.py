@@ -1,0 +1,77 @@
+"""Every combination renders into a clean, linted, type-checked service."""
+
+import py_compile
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .rendering import ALL_MODULES, COMBINATIONS, PACKAGE, python, run
+
+UNRENDERED = re.compile(r"\{\{|\}\}|\{%|%\}")
+
+
+def project_files(project: Path) -> list[Path]:
+    return sorted(
+        p for p in project.rglob("*") if p.is_file() and ".git" not in p.parts
+    )
+
+
+@pytest.mark.parametrize("name", COMBINATIONS)
+def test_render_is_complete_and_compiles(rendered: Any, name: str) -> None:
+    project: Path = rendered(name)
+
+    files = project_files(project)
+    empty = [str(p.relative_to(project)) for p in files if p.stat().st_size == 0]
+    unrendered = [
+        str(p.relative_to(project))
+        for p in files
+        if UNRENDERED.search(p.read_text(errors="replace"))
+    ]
+    assert empty == []
+    assert unrendered == []
+    for source in project.rglob("*.py"):
+        py_compile.compile(str(source), doraise=True)
+
+
+@pytest.mark.parametrize("name", COMBINATIONS)
+def test_render_passes_ruff(rendered: Any, name: str) -> None:
+    project: Path = rendered(name)
+
+    lint = run(python("ruff", "check", "--no-cache", "."), cwd=project)
+    formatting = run(
+        python("ruff", "format", "--check", "--no-cache", "."), cwd=project
+    )
+
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert formatting.returncode == 0, formatting.stdout + formatting.stderr
+
+
+@pytest.mark.parametrize("name", COMBINATIONS)
+def test_render_passes_mypy_strict(rendered: Any, name: str) -> None:
+    project: Path = rendered(name)
+
+    result = run(python("mypy"), cwd=project, env={"MYPYPATH": str(project / "src")})
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("module", ALL_MODULES)
+def test_unchosen_module_leaves_no_trace(rendered: Any, module: str) -> None:
+    without = rendered("no-modules")
+    with_it = rendered(f"only-{module}")
+
+    added = {p.relative_to(with_it) for p in project_files(with_it)} - {
+        p.relative_to(without) for p in project_files(without)
+    }
+    mentions = [
+        str(p.relative_to(without))
+        for p in project_files(without)
+        if module in p.read_text(errors="replace").lower()
+        and p.name != ".copier-answers.yml"
+    ]
+    assert any(module in p.parts for p in added), "the module added no folder"
+    assert mentions == []
+    assert not (without / "src" / PACKAGE / module).exists()
+    assert not (without / "tests" / module).exists()
