@@ -38,7 +38,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         self, value: datetime | None, dialect: Dialect
     ) -> datetime | None:
         if value is not None and value.tzinfo is None:
-            raise ValueError("naive datetime: pass an aware one, e.g. datetime.now(UTC)")
+            raise ValueError(
+                "naive datetime: pass an aware one, e.g. datetime.now(UTC)"
+            )
         return value.astimezone(UTC) if value is not None else None
 
     def process_result_value(

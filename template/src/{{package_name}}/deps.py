@@ -7,7 +7,7 @@ task get the same engine, HTTP client and mailer, and tests override both at onc
 """
 
 from collections.abc import AsyncIterator
-from typing import Annotated, TypedDict
+from typing import Annotated, Any, TypedDict
 
 import httpx
 from fastapi import Depends, Request
@@ -68,6 +68,11 @@ def get_mailer(request: SharedRequest) -> Mailer:
 def get_broker() -> AsyncBroker:
     return broker
 
+
+# Default for injected task parameters, so that `task.kiq(user_id)` type-checks:
+# taskiq types `.kiq()` with the task's full signature, where a parameter without
+# a default is required. taskiq reads the Annotated dependency, not the default.
+INJECTED: Any = None
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[AsyncEngine, Depends(get_engine)]

@@ -24,7 +24,9 @@ async def live() -> dict[str, str]:
 
 @router.get(
     "/ready",
-    responses={503: {"description": "A dependency is unavailable; the body says which"}},
+    responses={
+        503: {"description": "A dependency is unavailable; the body says which"}
+    },
 )
 async def ready(engine: EngineDep, broker: BrokerDep) -> JSONResponse:
     """The database and the broker both answer."""

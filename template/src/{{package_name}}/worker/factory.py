@@ -34,7 +34,7 @@ def create_broker(settings: Settings) -> AsyncBroker:
 
 
 def sqlite_path(url: str) -> Path:
-    """``sqlite:///var/broker.db`` is relative, ``sqlite:////srv/broker.db`` absolute."""
+    """``sqlite:///var/b.db`` is relative, ``sqlite:////srv/b.db`` absolute."""
     path = url.removeprefix("sqlite://").removeprefix("/")
     if not path:
         raise ValueError(f"{url!r} names no file: use sqlite:///path/to/broker.db")

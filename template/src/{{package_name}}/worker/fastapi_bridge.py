@@ -1,5 +1,6 @@
 """Run the FastAPI lifespan in workers so that tasks share the routes' dependencies."""
 
+from collections.abc import Mapping
 from typing import Any
 
 import taskiq_fastapi
@@ -25,7 +26,9 @@ def bind_fastapi(broker: AsyncBroker, app_factory: str) -> None:
     broker.add_event_handler(TaskiqEvents.WORKER_STARTUP, serve_request_from_context)
 
 
-def provide_app_state(broker: AsyncBroker, app: FastAPI, state: dict[str, Any]) -> None:
+def provide_app_state(
+    broker: AsyncBroker, app: FastAPI, state: Mapping[str, Any]
+) -> None:
     """Give in-process tasks (InMemoryBroker in tests) the app's lifespan state."""
     request = Request(scope={"app": app, "type": "http", "state": dict(state)})
     broker.add_dependency_context({Request: request, HTTPConnection: request})

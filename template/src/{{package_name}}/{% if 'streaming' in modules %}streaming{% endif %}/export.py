@@ -6,17 +6,17 @@ import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 
 # Rows fetched from the database cursor per round trip.
 FETCH_SIZE = 1000
 
 
 async def stream_rows(
-    session: AsyncSession, query: Select[Any]
+    session: AsyncSession, query: Executable
 ) -> AsyncIterator[Sequence[Any]]:
-    result = await session.stream(query.execution_options(yield_per=FETCH_SIZE))
+    result = await session.stream(query, execution_options={"yield_per": FETCH_SIZE})
     async for partition in result.partitions():
         for row in partition:
             yield tuple(row)

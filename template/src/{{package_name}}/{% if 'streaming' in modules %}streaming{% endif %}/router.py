@@ -1,6 +1,6 @@
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
@@ -20,7 +20,7 @@ StreamSession = Annotated[AsyncSession, Depends(get_db_session)]
 USER_COLUMNS = ("id", "email", "created_at")
 
 
-def _user_rows(session: AsyncSession) -> AsyncIterator[tuple[object, ...]]:
+def _user_rows(session: AsyncSession) -> AsyncIterator[Sequence[Any]]:
     query = select(User.id, User.email, User.created_at).order_by(User.id)
     return stream_rows(session, query)
 
