@@ -9,7 +9,8 @@ import pytest
 
 from .rendering import ALL_MODULES, COMBINATIONS, PACKAGE, python, run
 
-UNRENDERED = re.compile(r"\{\{|\}\}|\{%|%\}")
+# A Jinja expression or statement left behind: "{{ name", "{% if", "{#".
+UNRENDERED = re.compile(r"\{\{-?\s*[\w(\x27\"]|\{%-?\s*\w|\{#")
 
 
 def project_files(project: Path) -> list[Path]:
