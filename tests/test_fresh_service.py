@@ -2,6 +2,7 @@
 API, a separate worker process sends the welcome e-mail, Ctrl-C stops it all."""
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -97,7 +98,14 @@ def test_uv_run_dev_serves_api_and_worker(rendered: Any, tmp_path: Path) -> None
         output = log.read()
     assert code == 0, output
     # The e-mail was logged by the worker process, not by the API process.
-    assert "E-mail (not sent, APP_SMTP_URL unset) to=ada@example.com" in output
+    worker_pid = re.search(r"Started process worker-0 with pid (\d+)", output)
+    mail_pid = re.search(
+        r"\[pid (\d+)\] [\w.]+: E-mail \(not sent, APP_SMTP_URL unset\) "
+        r"to=ada@example.com",
+        output,
+    )
+    assert worker_pid and mail_pid, output
+    assert mail_pid.group(1) == worker_pid.group(1)
     leftovers = subprocess.run(
         ["pgrep", "-f", f"{project}"], capture_output=True, text=True, check=False
     )

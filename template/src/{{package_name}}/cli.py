@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"Invalid settings (environment variables APP_*):\n{exc}")
     logging.basicConfig(
         level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format="%(asctime)s %(levelname)s [pid %(process)d] %(name)s: %(message)s",
     )
 
     if args.command == "dev":
