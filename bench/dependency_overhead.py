@@ -44,6 +44,7 @@ async def get_session(request: SharedRequest) -> AsyncIterator[Session]:
         await session.close()
 
 
+INJECTED: Any = None
 SettingsDep = Annotated[dict[str, Any], Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 
@@ -63,7 +64,7 @@ def make_broker(mode: str) -> tuple[InMemoryBroker, Receiver, str]:
 
         @broker.task(task_name="t")
         async def injected_task(
-            n: int, settings: SettingsDep = None, session: SessionDep = None
+            n: int, settings: SettingsDep = INJECTED, session: SessionDep = INJECTED
         ) -> int:
             if settings["x"] != 1 or not isinstance(session, Session):
                 raise RuntimeError("dependencies were not injected")

@@ -104,7 +104,8 @@ def test_uv_run_dev_serves_api_and_worker(rendered: Any, tmp_path: Path) -> None
         r"to=ada@example.com",
         output,
     )
-    assert worker_pid and mail_pid, output
+    assert worker_pid, output
+    assert mail_pid, output
     assert mail_pid.group(1) == worker_pid.group(1)
     leftovers = subprocess.run(
         ["pgrep", "-f", f"{project}"], capture_output=True, text=True, check=False
