@@ -21,7 +21,7 @@ PACKAGE = "demo_service"
 # production choice that changes files.
 COMBINATIONS: dict[str, dict[str, Any]] = {
     "defaults": {},
-    "no-modules": {"modules": []},
+    "no-modules": {"modules": [], "python_version": "3.12"},
     "all-modules": {"modules": ALL_MODULES},
     **{f"only-{module}": {"modules": [module]} for module in ALL_MODULES},
     "postgresql": {"database": "postgresql", "modules": ALL_MODULES},
