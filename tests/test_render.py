@@ -53,7 +53,10 @@ def test_render_passes_ruff(rendered: Any, name: str) -> None:
 def test_render_passes_mypy_strict(rendered: Any, name: str) -> None:
     project: Path = rendered(name)
 
-    result = run(python("mypy"), cwd=project, env={"MYPYPATH": str(project / "src")})
+    # The cache stays outside the project, whose files other tests compare.
+    cache = project.parent / f"{project.name}-mypy-cache"
+    env = {"MYPYPATH": str(project / "src"), "MYPY_CACHE_DIR": str(cache)}
+    result = run(python("mypy"), cwd=project, env=env)
 
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -1,0 +1,63 @@
+"""One SQLite connection per process for the embedded broker and result backend.
+
+Both live in one database file that any number of processes (API, workers) open
+at once: WAL lets readers and a writer work side by side, ``busy_timeout`` makes
+a writer wait for the lock instead of failing at once. Every write is a single
+statement in autocommit mode, which takes the write lock before it reads, so two
+processes can never claim the same row.
+"""
+
+import asyncio
+import os
+from pathlib import Path
+
+import aiosqlite
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+class SqliteConnection:
+    """Opens the database on first use in each process, creating its schema.
+
+    A connection never crosses a fork: worker processes started after import
+    each open their own.
+    """
+
+    def __init__(self, path: Path, schema: str) -> None:
+        self.path = path
+        self._schema = schema
+        self._connection: aiosqlite.Connection | None = None
+        self._pid: int | None = None
+        self._lock: asyncio.Lock | None = None
+
+    async def get(self) -> aiosqlite.Connection:
+        if self._connection is not None and self._pid == os.getpid():
+            return self._connection
+        if self._lock is None or self._pid != os.getpid():
+            self._lock = asyncio.Lock()
+            self._connection = None
+            self._pid = os.getpid()
+        async with self._lock:
+            if self._connection is None:
+                self._connection = await self._open()
+        return self._connection
+
+    async def _open(self) -> aiosqlite.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = await aiosqlite.connect(self.path, isolation_level=None)
+        try:
+            await connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            await connection.execute("PRAGMA journal_mode=WAL")
+            # With WAL, NORMAL loses at most the last commits on power loss
+            # (never on a process crash) and saves an fsync per commit.
+            await connection.execute("PRAGMA synchronous=NORMAL")
+            await connection.executescript(self._schema)
+        except BaseException:
+            await connection.close()
+            raise
+        return connection
+
+    async def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None and self._pid == os.getpid():
+            await connection.close()
