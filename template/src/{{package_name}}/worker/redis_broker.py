@@ -61,7 +61,9 @@ _MOVE_DUE = """
 local now = redis.call('TIME')
 local now_ms = now[1] * 1000 + math.floor(now[2] / 1000)
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now_ms, 'LIMIT', 0, ARGV[1])
+local moved = 0
 for _, member in ipairs(due) do
+  moved = moved + 1
   -- Bytes 1-16 are the random prefix that keeps two equal messages distinct.
   local data = string.sub(member, 17)
   if ARGV[2] == '0' then
@@ -72,7 +74,7 @@ for _, member in ipairs(due) do
   redis.call('ZREM', KEYS[1], member)
 end
 local next_due = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]
-return {#due, next_due and math.max(0, next_due - now_ms) or -1}
+return {moved, next_due and math.max(0, next_due - now_ms) or -1}
 """
 
 # KEYS: stream. ARGV: group, consumer, idle ms, ids... Sets the idle time of the
@@ -219,7 +221,7 @@ class ReliableRedisStreamBroker(RedisStreamBroker):
     async def ping(self) -> None:
         await self.redis.ping()
 
-    async def listen(self) -> AsyncGenerator[AckableMessage, None]:
+    async def listen(self) -> AsyncGenerator[AckableMessage]:
         """Deliver new messages, and on timers: move due delayed messages in,
         re-claim dead workers' messages, trim what every group acknowledged.
 

@@ -145,7 +145,7 @@ class SqliteBroker(AsyncBroker):
         delay = delay_seconds(message.labels.get("delay"))
         await self._execute(_INSERT, (queue, message.message, time.time() + delay))
 
-    async def listen(self) -> AsyncGenerator[AckableMessage, None]:
+    async def listen(self) -> AsyncGenerator[AckableMessage]:
         # Named per process: worker processes share the object built at import.
         self.owner = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         if self._heartbeat is None or self._heartbeat.done():

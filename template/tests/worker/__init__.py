@@ -1,0 +1,1 @@
+"""Broker tests: each broker alone, and with real worker processes."""
