@@ -1,6 +1,8 @@
-"""The service's command line: ``dev``, ``api``, ``worker``, ``migrate``."""
+"""The service's command line: ``dev``, ``api``, ``worker``, ``migrate``,
+``dead-letters``."""
 
 import argparse
+import asyncio
 import logging
 import signal
 import subprocess
@@ -28,6 +30,11 @@ def main(argv: list[str] | None = None) -> None:
     api.add_argument("--reload", action="store_true", help="restart on code changes")
     commands.add_parser("worker", help="run task worker processes")
     commands.add_parser("migrate", help="upgrade the database to the latest schema")
+    dead = commands.add_parser(
+        "dead-letters", help="list parked messages, or send them again"
+    )
+    dead.add_argument("--requeue", nargs="+", default=[], metavar="ID")
+    dead.add_argument("--requeue-all", action="store_true")
     args = parser.parse_args(argv)
 
     try:
@@ -47,12 +54,23 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(run_worker(settings))
     elif args.command == "migrate":
         migrate(settings)
+    elif args.command == "dead-letters":
+        sys.exit(dead_letters(requeue=args.requeue, requeue_all=args.requeue_all))
 
 
 def migrate(settings: Settings) -> None:
     from .migrate import upgrade_database
 
     upgrade_database(settings.database_url)
+
+
+def dead_letters(*, requeue: list[str], requeue_all: bool) -> int:
+    from .worker.broker import broker
+    from .worker.dead_letters import manage_dead_letters
+
+    return asyncio.run(
+        manage_dead_letters(broker, requeue=requeue, requeue_all=requeue_all)
+    )
 
 
 def run_api(settings: Settings, *, reload: bool = False) -> None:

@@ -7,6 +7,7 @@ from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
+from .limits import CallLimiter
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -17,26 +18,27 @@ class Mailer(Protocol):
 
 
 class SmtpMailer:
-    """Sends through an SMTP server given as ``smtp[s]://user:password@host:port``."""
+    """Sends through an SMTP server given as ``smtp[s]://user:password@host:port``,
+    with at most ``limiter.max_concurrent`` messages in flight per process."""
 
-    def __init__(self, url: str, *, timeout: float) -> None:
+    def __init__(self, url: str, *, limiter: CallLimiter) -> None:
         parts = urlsplit(url)
         self._implicit_tls = parts.scheme == "smtps"
         self._hostname = parts.hostname or "localhost"
         self._port = parts.port or (465 if self._implicit_tls else 25)
         self._username = unquote(parts.username) if parts.username else None
         self._password = unquote(parts.password) if parts.password else None
-        self._timeout = timeout
+        self._limiter = limiter
 
     async def send(self, message: EmailMessage) -> None:
-        await aiosmtplib.send(
+        await self._limiter.call(
+            aiosmtplib.send,
             message,
             hostname=self._hostname,
             port=self._port,
             username=self._username,
             password=self._password,
             use_tls=self._implicit_tls,
-            timeout=self._timeout,
         )
 
 
@@ -55,6 +57,9 @@ class LogMailer:
 def create_mailer(settings: Settings) -> Mailer:
     if settings.smtp_url is None:
         return LogMailer()
-    return SmtpMailer(
-        settings.smtp_url.get_secret_value(), timeout=settings.http_timeout_seconds
+    limiter = CallLimiter(
+        "The SMTP server",
+        max_concurrent=settings.smtp_max_concurrency,
+        timeout_seconds=settings.http_timeout_seconds,
     )
+    return SmtpMailer(settings.smtp_url.get_secret_value(), limiter=limiter)

@@ -29,6 +29,16 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(default=32, ge=1)
     worker_prefetch: int = Field(default=0, ge=0)
     worker_shutdown_grace_seconds: float = Field(default=30.0, gt=0)
+    # How long a dead worker's tasks wait before another worker runs them. A
+    # live worker renews its leases, so this does not limit a task's duration.
+    task_lease_seconds: float = Field(default=30.0, gt=0)
+    # Deliveries after which a message that never finished is parked.
+    task_max_deliveries: int = Field(default=10, ge=1)
+    # Retries (tasks opt in with retry_on_error=True): exponential backoff.
+    retry_base_delay_seconds: float = Field(default=1.0, gt=0)
+    retry_max_delay_seconds: float = Field(default=300.0, gt=0)
+    # An enqueue that takes longer fails with 503 instead of holding the request.
+    broker_timeout_seconds: float = Field(default=3.0, gt=0)
 
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
@@ -39,6 +49,8 @@ class Settings(BaseSettings):
     smtp_url: SecretStr | None = None
     email_from: str = "noreply@example.com"
     http_timeout_seconds: float = Field(default=10.0, gt=0)
+    # At most this many e-mails are being sent at once per process.
+    smtp_max_concurrency: int = Field(default=5, ge=1)
 
     @field_validator("broker_url")
     @classmethod

@@ -2,7 +2,7 @@ import asyncio
 from email.message import EmailMessage
 
 from pwdlib import PasswordHash
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,6 +46,10 @@ async def get_user(session: AsyncSession, user_id: int) -> User | None:
     return await session.get(User, user_id)
 
 
+async def delete_user(session: AsyncSession, user_id: int) -> None:
+    await session.execute(delete(User).where(User.id == user_id))
+
+
 async def send_welcome_email(
     session: AsyncSession, mailer: Mailer, sender: str, user_id: int
 ) -> bool:
@@ -55,11 +59,18 @@ async def send_welcome_email(
         raise UserNotFoundError(user_id)
     if user.welcome_email_sent_at is not None:
         return False
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = user.email
-    message["Subject"] = "Welcome!"
-    message.set_content(f"Hello {user.email}, your account is ready.")
+    # Rendering is sync code (template engines, PDF attachments are too): run it
+    # in a thread, or every other task of this worker waits while it runs.
+    message = await asyncio.to_thread(render_welcome_email, sender, user.email)
     await mailer.send(message)
     user.welcome_email_sent_at = utcnow()
     return True
+
+
+def render_welcome_email(sender: str, recipient: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = recipient
+    message["Subject"] = "Welcome!"
+    message.set_content(f"Hello {recipient}, your account is ready.")
+    return message

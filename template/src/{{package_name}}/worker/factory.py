@@ -8,6 +8,7 @@ from taskiq import AsyncBroker, InMemoryBroker
 from ..jobs.tracking import JobTrackingMiddleware
 from ..settings import Settings
 from .redis_broker import ReliableRedisStreamBroker, redis_result_backend
+from .retries import BackoffRetryMiddleware
 from .sqlite_broker import SqliteBroker
 from .sqlite_results import SqliteResultBackend
 
@@ -21,16 +22,38 @@ def create_broker(settings: Settings) -> AsyncBroker:
         broker = InMemoryBroker()
     elif scheme == "sqlite":
         path = sqlite_path(url)
-        broker = SqliteBroker(path, queue_name=settings.task_queue).with_result_backend(
+        broker = SqliteBroker(
+            path,
+            queue_name=settings.task_queue,
+            lease_seconds=settings.task_lease_seconds,
+            max_deliveries=settings.task_max_deliveries,
+            claim_batch=min(8, settings.worker_concurrency),
+        ).with_result_backend(
             SqliteResultBackend(path, result_ttl_seconds=settings.result_ttl_seconds)
         )
     else:
+        # A Redis that does not answer fails a send within the timeout, and the
+        # API answers 503 instead of holding the request.
+        connect_timeout = settings.broker_timeout_seconds
         broker = ReliableRedisStreamBroker(
-            url, queue_name=settings.task_queue
+            url,
+            queue_name=settings.task_queue,
+            idle_timeout_seconds=settings.task_lease_seconds,
+            socket_connect_timeout=connect_timeout,
         ).with_result_backend(
-            redis_result_backend(url, result_ttl_seconds=settings.result_ttl_seconds)
+            redis_result_backend(
+                url,
+                result_ttl_seconds=settings.result_ttl_seconds,
+                socket_connect_timeout=connect_timeout,
+            )
         )
-    return broker.with_middlewares(JobTrackingMiddleware())
+    return broker.with_middlewares(
+        BackoffRetryMiddleware(
+            base_delay_seconds=settings.retry_base_delay_seconds,
+            max_delay_seconds=settings.retry_max_delay_seconds,
+        ),
+        JobTrackingMiddleware(),
+    )
 
 
 def sqlite_path(url: str) -> Path:

@@ -10,7 +10,9 @@ task is done. Left as it is, it also
 * never trims its stream, which grows by every task ever sent;
 * ignores the ``delay`` label, so retries "in 4 s" run at once;
 * opens a new client for every message sent and every acknowledgement;
-* ends the worker process on the first connection error.
+* ends the worker process on the first connection error;
+* acknowledges and drops messages it cannot run, which are parked here in the
+  ``<queue>:dead`` stream instead (see ``poison.py``).
 
 Each override below names the problem it fixes. All times are Redis's own clock
 (``TIME`` inside scripts), so hosts with skewed clocks agree on when a delayed
@@ -25,15 +27,18 @@ import socket
 import time
 import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 from taskiq import AckableMessage, BrokerMessage
 from taskiq.serializers import JSONSerializer
 from taskiq_redis import RedisAsyncResultBackend, RedisStreamBroker
 
+from .holds import Holds
 from .labels import delay_seconds
+from .poison import DeadLetter, log_parked, poison_reason
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +101,20 @@ if #owned > 0 then
   redis.call(unpack(claim))
 end
 return owned
+"""
+
+# KEYS: dead-letter stream, queue stream. ARGV: dead letter id. Moves it back.
+_REQUEUE = """
+local entry = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])[1]
+if not entry then return 0 end
+local fields = entry[2]
+for i = 1, #fields, 2 do
+  if fields[i] == 'data' then
+    redis.call('XADD', KEYS[2], '*', 'data', fields[i + 1])
+  end
+end
+redis.call('XDEL', KEYS[1], ARGV[1])
+return 1
 """
 
 # KEYS: stream. Trims only what every consumer group has read and acknowledged:
@@ -195,13 +214,14 @@ class ReliableRedisStreamBroker(RedisStreamBroker):
         self.poll_interval = poll_interval_seconds
         self.claim_interval = idle_timeout_seconds / 2
         self.heartbeat_interval = idle_timeout_seconds / 3
-        self._held: set[bytes] = set()
+        self._holds = Holds[bytes]()
         self._heartbeat: asyncio.Task[None] | None = None
         self._claim_cursor: bytes | str = "0-0"
         self._schedule = self.redis.register_script(_SCHEDULE)
         self._move_due = self.redis.register_script(_MOVE_DUE)
         self._touch_script = self.redis.register_script(_TOUCH)
         self._trim_acknowledged = self.redis.register_script(_TRIM_ACKNOWLEDGED)
+        self._requeue = self.redis.register_script(_REQUEUE)
 
     async def kick(self, message: BrokerMessage) -> None:
         # Upstream opens a client per message and ignores ``delay``. Here: one
@@ -274,9 +294,7 @@ class ReliableRedisStreamBroker(RedisStreamBroker):
             self._heartbeat.cancel()
             await asyncio.wait([self._heartbeat])
             self._heartbeat = None
-        if self._held:
-            unfinished = sorted(self._held)
-            self._held.clear()
+        if unfinished := self._holds.take_unfinished():
             try:
                 await self._touch(unfinished, idle_ms=self.idle_timeout)
             except RedisError as exc:
@@ -314,7 +332,7 @@ class ReliableRedisStreamBroker(RedisStreamBroker):
             [[entries]] = fetched.values()
         else:
             [[_, entries]] = fetched
-        return self._deliver(cast("list[StreamEntry]", entries))
+        return await self._deliver(cast("list[StreamEntry]", entries))
 
     async def _claim_idle(self) -> list[AckableMessage]:
         """Take over messages whose worker stopped heartbeating (it died)."""
@@ -331,26 +349,66 @@ class ReliableRedisStreamBroker(RedisStreamBroker):
         self._claim_cursor, entries = reply[0], reply[1]
         if entries:
             logger.info("Re-claimed %d messages from dead workers", len(entries))
-        return self._deliver(entries)
+        return await self._deliver(entries)
 
-    def _deliver(self, entries: Iterable[StreamEntry]) -> list[AckableMessage]:
+    async def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        reply = await self.redis.xrange(dead_letter_key(self.queue_name), count=limit)
+        letters = []
+        for entry_id, fields in cast("list[tuple[bytes, dict[bytes, bytes]]]", reply):
+            letters.append(
+                DeadLetter(
+                    id=entry_id.decode(),
+                    queue=self.queue_name,
+                    reason=fields[b"reason"].decode(),
+                    parked_at=datetime.fromtimestamp(float(fields[b"parked_at"]), UTC),
+                    data=fields[b"data"],
+                )
+            )
+        return letters
+
+    async def requeue_dead_letter(self, dead_letter_id: str) -> bool:
+        """Send a parked message again; ``False`` if there is no such id."""
+        try:
+            moved = await self._requeue(
+                keys=[dead_letter_key(self.queue_name), self.queue_name],
+                args=[dead_letter_id],
+            )
+        except ResponseError:  # Not a stream id at all.
+            return False
+        return bool(moved)
+
+    async def _park(self, message_id: bytes, data: bytes, reason: str) -> None:
+        """Move a message to the dead-letter stream and acknowledge it, at once."""
+        async with self.redis.pipeline(transaction=True) as pipeline:
+            pipeline.xadd(
+                dead_letter_key(self.queue_name),
+                {b"data": data, b"reason": reason, b"parked_at": str(time.time())},
+            )
+            pipeline.xack(self.queue_name, self.consumer_group_name, message_id)
+            await pipeline.execute()
+        log_parked(self.queue_name, reason)
+
+    async def _deliver(self, entries: Iterable[StreamEntry]) -> list[AckableMessage]:
         messages = []
         for message_id, fields in entries:
             if fields is None:  # Deleted from the stream while pending.
                 continue
-            self._held.add(message_id)
-            messages.append(
-                AckableMessage(
-                    data=fields.get(b"data", b""), ack=self._acknowledger(message_id)
-                )
-            )
+            data = fields.get(b"data", b"")
+            # Only workers judge messages: they alone have every task registered.
+            reason = poison_reason(self, data) if self.is_worker_process else None
+            if reason is not None:
+                await self._park(message_id, data, reason)
+                continue
+            ack = self._acknowledger(message_id)
+            self._holds.hold(message_id, ack)
+            messages.append(AckableMessage(data=data, ack=ack))
         return messages
 
     def _acknowledger(self, message_id: bytes) -> Callable[[], Awaitable[None]]:
         async def ack() -> None:
             # Stop the heartbeat first: if XACK fails, the message is re-delivered
             # once idle (at least once), never kept alive forever.
-            self._held.discard(message_id)
+            self._holds.acknowledged(message_id)
             try:
                 await self.redis.xack(
                     self.queue_name, self.consumer_group_name, message_id
@@ -366,10 +424,12 @@ class ReliableRedisStreamBroker(RedisStreamBroker):
         while True:
             _raise_if_cancelled()
             await asyncio.sleep(self.heartbeat_interval)
-            if not self._held:
-                continue
             try:
-                await self._touch(list(self._held), idle_ms=0)
+                if abandoned := self._holds.take_abandoned():
+                    # Idle as long as a dead worker's: re-claimed at once.
+                    await self._touch(abandoned, idle_ms=self.idle_timeout)
+                if self._holds.running:
+                    await self._touch(sorted(self._holds.running), idle_ms=0)
             except RedisError as exc:
                 logger.warning("Heartbeat failed: %s", exc)
 
@@ -380,12 +440,12 @@ class ReliableRedisStreamBroker(RedisStreamBroker):
                 keys=[self.queue_name],
                 args=[self.consumer_group_name, self.consumer_name, idle_ms, *batch],
             )
-            lost = set(batch).difference(owned) & self._held
-            if lost:
+            lost = set(batch).difference(owned)
+            if lost and idle_ms == 0:
                 # This worker stalled past idle_timeout (or Redis lost the
                 # stream): another worker owns these now and may run them too.
                 logger.warning("Lost %d messages to other workers", len(lost))
-                self._held -= lost
+                self._holds.lost(lost)
 
 
 def _raise_if_cancelled() -> None:
@@ -403,8 +463,13 @@ def delayed_key(queue_name: str) -> str:
     return f"{queue_name}:delayed"
 
 
+def dead_letter_key(queue_name: str) -> str:
+    """The stream of a queue's parked messages."""
+    return f"{queue_name}:dead"
+
+
 def redis_result_backend(
-    url: str, *, result_ttl_seconds: int
+    url: str, *, result_ttl_seconds: int, **connection_kwargs: Any
 ) -> RedisAsyncResultBackend[Any]:
     """Results as JSON that expire. taskiq-redis pickles by default, and
     unpickling runs code: anyone able to write to Redis could run it in workers."""
@@ -412,4 +477,5 @@ def redis_result_backend(
         redis_url=url,
         serializer=JSONSerializer(),
         result_ex_time=result_ttl_seconds,
+        **connection_kwargs,
     )

@@ -11,7 +11,9 @@ are delivered at least once, like on Redis:
   visible again and another worker claims it, also on an otherwise idle queue;
 * acknowledging deletes the message; a graceful shutdown makes the messages it
   could not finish visible again at once;
-* the ``delay`` label sets ``visible_at`` in the future (retries really wait).
+* the ``delay`` label sets ``visible_at`` in the future (retries really wait);
+* a message a worker cannot run, or one claimed ``max_deliveries`` times without
+  finishing, is moved to ``taskiq_dead_letters`` (see ``poison.py``).
 
 Workers poll: an empty claim is one indexed query, repeated every
 ``poll_interval_seconds`` while the queue is idle and not at all while it is busy.
@@ -25,12 +27,14 @@ import socket
 import time
 import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from taskiq import AckableMessage, AsyncBroker, BrokerMessage
 
+from .holds import Holds
 from .labels import delay_seconds
+from .poison import DeadLetter, log_parked, poison_reason
 from .sqlite_db import SqliteConnection
 
 logger = logging.getLogger(__name__)
@@ -50,6 +54,13 @@ CREATE TABLE IF NOT EXISTS taskiq_messages (
 );
 CREATE INDEX IF NOT EXISTS ix_taskiq_messages_queue_visible_at
     ON taskiq_messages (queue, visible_at);
+CREATE TABLE IF NOT EXISTS taskiq_dead_letters (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    queue TEXT NOT NULL,
+    data BLOB NOT NULL,
+    reason TEXT NOT NULL,
+    parked_at REAL NOT NULL
+);
 """
 
 _INSERT = "INSERT INTO taskiq_messages (queue, data, visible_at) VALUES (?, ?, ?)"
@@ -80,6 +91,16 @@ WHERE owner = :owner AND id IN (SELECT value FROM json_each(:ids))
 
 _ACK = "DELETE FROM taskiq_messages WHERE id = ?"
 
+_PARK = """
+INSERT INTO taskiq_dead_letters (queue, data, reason, parked_at)
+SELECT queue, data, :reason, :now FROM taskiq_messages WHERE id = :id
+"""
+
+_REQUEUE = """
+INSERT INTO taskiq_messages (queue, data, visible_at)
+SELECT queue, data, :now FROM taskiq_dead_letters WHERE id = :id
+"""
+
 
 class SqliteBroker(AsyncBroker):
     """At-least-once delivery through a SQLite table shared by all processes.
@@ -98,19 +119,22 @@ class SqliteBroker(AsyncBroker):
         lease_seconds: float = 30.0,
         poll_interval_seconds: float = 0.1,
         claim_batch: int = 8,
+        max_deliveries: int = 10,
     ) -> None:
-        if lease_seconds <= 0 or poll_interval_seconds <= 0 or claim_batch < 1:
-            message = "lease and poll interval must be > 0, claim_batch >= 1"
-            raise ValueError(message)
+        if lease_seconds <= 0 or poll_interval_seconds <= 0:
+            raise ValueError("lease_seconds and poll_interval_seconds must be > 0")
+        if claim_batch < 1 or max_deliveries < 1:
+            raise ValueError("claim_batch and max_deliveries must be >= 1")
         super().__init__()
         self.path = Path(path)
         self.queue_name = queue_name
         self.lease_seconds = lease_seconds
         self.poll_interval = poll_interval_seconds
         self.claim_batch = claim_batch
+        self.max_deliveries = max_deliveries
         self.database = SqliteConnection(self.path, SCHEMA)
         self.owner = ""
-        self._held: set[int] = set()
+        self._holds = Holds[int]()
         self._heartbeat: asyncio.Task[None] | None = None
 
     async def startup(self) -> None:
@@ -124,26 +148,23 @@ class SqliteBroker(AsyncBroker):
             self._heartbeat.cancel()
             await asyncio.wait([self._heartbeat])
             self._heartbeat = None
-        if self._held:
-            unfinished, self._held = sorted(self._held), set()
+        if unfinished := self._holds.take_unfinished():
             try:
-                await self._execute(
-                    _RELEASE,
-                    {"now": time.time(), "owner": self.owner, "ids": _ids(unfinished)},
-                )
+                await self._hand_back(unfinished)
             except Exception as exc:
                 logger.warning("Could not hand back unfinished messages: %s", exc)
         await super().shutdown()
         await self.database.close()
 
     async def ping(self) -> None:
-        connection = await self.database.get()
-        await connection.execute_fetchall("SELECT 1 FROM taskiq_messages LIMIT 1")
+        await self.database.execute("SELECT 1 FROM taskiq_messages LIMIT 1")
 
     async def kick(self, message: BrokerMessage) -> None:
         queue = message.labels.get("queue_name") or self.queue_name
         delay = delay_seconds(message.labels.get("delay"))
-        await self._execute(_INSERT, (queue, message.message, time.time() + delay))
+        await self.database.execute(
+            _INSERT, (queue, message.message, time.time() + delay)
+        )
 
     async def listen(self) -> AsyncGenerator[AckableMessage]:
         # Named per process: worker processes share the object built at import.
@@ -164,21 +185,55 @@ class SqliteBroker(AsyncBroker):
             if not claimed:
                 await asyncio.sleep(self.poll_interval)
                 continue
-            for message_id, data in claimed:
-                yield AckableMessage(data=data, ack=self._acknowledger(message_id))
+            for message in claimed:
+                yield message
+
+    async def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        rows = await self.database.execute(
+            "SELECT id, queue, reason, parked_at, data FROM taskiq_dead_letters "
+            "WHERE queue = ? ORDER BY id LIMIT ?",
+            (self.queue_name, limit),
+        )
+        return [
+            DeadLetter(
+                id=str(row[0]),
+                queue=row[1],
+                reason=row[2],
+                parked_at=datetime.fromtimestamp(row[3], UTC),
+                data=bytes(row[4]),
+            )
+            for row in rows
+        ]
+
+    async def requeue_dead_letter(self, dead_letter_id: str) -> bool:
+        """Send a parked message again; ``False`` if there is no such id."""
+        if not dead_letter_id.isdigit():
+            return False
+        parameters = {"id": int(dead_letter_id), "now": time.time()}
+        found = await self.database.execute(
+            "SELECT 1 FROM taskiq_dead_letters WHERE id = :id", parameters
+        )
+        if not list(found):
+            return False
+        await self.database.transaction(
+            [
+                (_REQUEUE, parameters),
+                ("DELETE FROM taskiq_dead_letters WHERE id = :id", parameters),
+            ]
+        )
+        return True
 
     async def queue_depth(self) -> int:
         """Messages waiting or running in this broker's queue."""
-        connection = await self.database.get()
-        rows = await connection.execute_fetchall(
+        rows = await self.database.execute(
             "SELECT count(*) FROM taskiq_messages WHERE queue = ?", (self.queue_name,)
         )
         count: int = next(iter(rows))[0]
         return count
 
-    async def _claim(self) -> list[tuple[int, bytes]]:
+    async def _claim(self) -> list[AckableMessage]:
         now = time.time()
-        rows = await self._execute(
+        rows = await self.database.execute(
             _CLAIM,
             {
                 "owner": self.owner,
@@ -190,6 +245,10 @@ class SqliteBroker(AsyncBroker):
         )
         claimed = []
         for message_id, data, deliveries in sorted(rows):
+            reason = self._poison_reason(bytes(data), deliveries)
+            if reason is not None:
+                await self._park(message_id, reason)
+                continue
             if deliveries > 1:
                 logger.info(
                     "Re-delivering message %d (delivery %d): its worker stopped "
@@ -197,49 +256,74 @@ class SqliteBroker(AsyncBroker):
                     message_id,
                     deliveries,
                 )
-            self._held.add(message_id)
-            claimed.append((message_id, bytes(data)))
+            ack = self._acknowledger(message_id)
+            self._holds.hold(message_id, ack)
+            claimed.append(AckableMessage(data=bytes(data), ack=ack))
         return claimed
+
+    def _poison_reason(self, data: bytes, deliveries: int) -> str | None:
+        # Only workers judge messages: they alone have every task registered.
+        if not self.is_worker_process:
+            return None
+        if deliveries > self.max_deliveries:
+            return (
+                f"claimed {deliveries - 1} times and never finished: "
+                "its worker died each time"
+            )
+        return poison_reason(self, data)
+
+    async def _park(self, message_id: int, reason: str) -> None:
+        parameters = {"id": message_id, "reason": reason, "now": time.time()}
+        await self.database.transaction(
+            [
+                (_PARK, parameters),
+                ("DELETE FROM taskiq_messages WHERE id = :id", parameters),
+            ]
+        )
+        log_parked(self.queue_name, reason)
 
     def _acknowledger(self, message_id: int) -> Callable[[], Awaitable[None]]:
         async def ack() -> None:
             # Stop renewing first: if the delete fails, the message comes back
             # when its lease ends (at least once), never held forever.
-            self._held.discard(message_id)
-            await self._execute(_ACK, (message_id,))
+            self._holds.acknowledged(message_id)
+            await self.database.execute(_ACK, (message_id,))
 
         return ack
 
     async def _renew_leases(self) -> None:
         while True:
             await asyncio.sleep(self.lease_seconds / 3)
-            if not self._held:
-                continue
-            held = sorted(self._held)
             try:
-                rows = await self._execute(
-                    _EXTEND,
-                    {
-                        "lease_end": time.time() + self.lease_seconds,
-                        "owner": self.owner,
-                        "ids": _ids(held),
-                    },
-                )
+                if abandoned := self._holds.take_abandoned():
+                    await self._hand_back(abandoned)
+                if self._holds.running:
+                    await self._extend(sorted(self._holds.running))
             except Exception as exc:
                 logger.warning("Could not renew leases: %s", exc)
-                continue
-            lost = set(held).difference(row[0] for row in rows) & self._held
-            if lost:
-                # This process stalled past its lease: another worker owns
-                # these messages now and may run them too.
-                logger.warning("Lost %d messages to other workers", len(lost))
-                self._held -= lost
 
-    async def _execute(
-        self, sql: str, parameters: dict[str, Any] | tuple[Any, ...]
-    ) -> Iterable[Any]:
-        connection = await self.database.get()
-        return await connection.execute_fetchall(sql, parameters)
+    async def _extend(self, held: list[int]) -> None:
+        rows = await self.database.execute(
+            _EXTEND,
+            {
+                "lease_end": time.time() + self.lease_seconds,
+                "owner": self.owner,
+                "ids": _ids(held),
+            },
+        )
+        lost = set(held).difference(row[0] for row in rows)
+        if lost:
+            # This process stalled past its lease: another worker owns these
+            # messages now and may run them too.
+            logger.warning("Lost %d messages to other workers", len(lost))
+            self._holds.lost(lost)
+
+    async def _hand_back(self, message_ids: list[int]) -> None:
+        """Make messages claimable again now, not at the end of their lease."""
+        await self.database.execute(
+            _RELEASE,
+            {"now": time.time(), "owner": self.owner, "ids": _ids(message_ids)},
+        )
 
 
 def _ids(ids: Iterable[int]) -> str:

@@ -4,16 +4,21 @@ Both live in one database file that any number of processes (API, workers) open
 at once: WAL lets readers and a writer work side by side, ``busy_timeout`` makes
 a writer wait for the lock instead of failing at once. Every write is a single
 statement in autocommit mode, which takes the write lock before it reads, so two
-processes can never claim the same row.
+processes can never claim the same row. The few changes that span two
+statements run in an explicit ``BEGIN IMMEDIATE`` transaction.
 """
 
 import asyncio
 import os
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
 BUSY_TIMEOUT_MS = 10_000
+
+Parameters = dict[str, Any] | tuple[Any, ...]
 
 
 class SqliteConnection:
@@ -28,19 +33,44 @@ class SqliteConnection:
         self._schema = schema
         self._connection: aiosqlite.Connection | None = None
         self._pid: int | None = None
+        # Statements of one process share the connection: the lock keeps them
+        # out of each other's transactions.
         self._lock: asyncio.Lock | None = None
 
     async def get(self) -> aiosqlite.Connection:
         if self._connection is not None and self._pid == os.getpid():
             return self._connection
+        lock = self._process_lock()
+        async with lock:
+            if self._connection is None:
+                self._connection = await self._open()
+        return self._connection
+
+    async def execute(self, sql: str, parameters: Parameters = ()) -> Iterable[Any]:
+        """Run one statement in its own transaction; the rows it returns."""
+        connection = await self.get()
+        async with self._process_lock():
+            return await connection.execute_fetchall(sql, parameters)
+
+    async def transaction(self, statements: Sequence[tuple[str, Parameters]]) -> None:
+        """Run the statements atomically: all of them or none."""
+        connection = await self.get()
+        async with self._process_lock():
+            await connection.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, parameters in statements:
+                    await connection.execute(sql, parameters)
+            except BaseException:
+                await connection.execute("ROLLBACK")
+                raise
+            await connection.execute("COMMIT")
+
+    def _process_lock(self) -> asyncio.Lock:
         if self._lock is None or self._pid != os.getpid():
             self._lock = asyncio.Lock()
             self._connection = None
             self._pid = os.getpid()
-        async with self._lock:
-            if self._connection is None:
-                self._connection = await self._open()
-        return self._connection
+        return self._lock
 
     async def _open(self) -> aiosqlite.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)

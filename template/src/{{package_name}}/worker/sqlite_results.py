@@ -84,15 +84,13 @@ class SqliteResultBackend(AsyncResultBackend[_ReturnType]):
         return TaskProgress[Any].model_validate_json(raw)
 
     async def _write(self, column: str, task_id: str, value: str) -> None:
-        connection = await self.database.get()
         expires_at = time.time() + self.result_ttl_seconds
-        await connection.execute_fetchall(
+        await self.database.execute(
             _UPSERT.format(column=column), (task_id, value, expires_at)
         )
 
     async def _read(self, column: str, task_id: str) -> str | None:
-        connection = await self.database.get()
-        rows = await connection.execute_fetchall(
+        rows = await self.database.execute(
             _SELECT.format(column=column), (task_id, time.time())
         )
         for (value,) in rows:
@@ -104,7 +102,6 @@ class SqliteResultBackend(AsyncResultBackend[_ReturnType]):
         if now < self._next_purge:
             return
         self._next_purge = now + PURGE_INTERVAL_SECONDS
-        connection = await self.database.get()
-        await connection.execute_fetchall(
+        await self.database.execute(
             "DELETE FROM taskiq_results WHERE expires_at <= ?", (now,)
         )

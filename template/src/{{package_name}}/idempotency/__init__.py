@@ -1,0 +1,1 @@
+"""Idempotency keys: a retried request replays its first response."""

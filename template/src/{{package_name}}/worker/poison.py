@@ -1,0 +1,47 @@
+"""Messages a worker must not run, and where they go instead.
+
+A message that cannot be decoded, names a task this worker does not have, or
+was delivered too many times without finishing (it kills its worker each time)
+is *parked*: moved to a dead-letter store, logged, and never retried by itself.
+``<package> dead-letters`` lists parked messages and requeues them once fixed.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from taskiq import AsyncBroker
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    id: str
+    queue: str
+    reason: str
+    parked_at: datetime
+    data: bytes
+
+
+@runtime_checkable
+class DeadLetterStore(Protocol):
+    async def dead_letters(self, limit: int = 100) -> list[DeadLetter]: ...
+
+    async def requeue_dead_letter(self, dead_letter_id: str) -> bool: ...
+
+
+def poison_reason(broker: AsyncBroker, data: bytes) -> str | None:
+    """Why this worker cannot run the message, or ``None`` when it can."""
+    try:
+        message = broker.formatter.loads(data)
+    except Exception as exc:
+        return f"undecodable message: {type(exc).__name__}: {exc}"
+    if broker.find_task(message.task_name) is None:
+        return f"unknown task {message.task_name!r}"
+    return None
+
+
+def log_parked(queue: str, reason: str) -> None:
+    logger.error("Parked a message of queue %r as a dead letter: %s", queue, reason)
