@@ -10,6 +10,7 @@ task is done. Left as it is, it also
 * never trims its stream, which grows by every task ever sent;
 * ignores the ``delay`` label, so retries "in 4 s" run at once;
 * opens a new client for every message sent and every acknowledgement;
+* fails the start of any process, API included, while Redis is down;
 * ends the worker process on the first connection error;
 * acknowledges and drops messages it cannot run, which are parked here in the
   ``<queue>:dead`` stream instead (see ``poison.py``).
@@ -237,6 +238,17 @@ class ReliableRedisStreamBroker(RedisStreamBroker):
             await self.redis.xadd(
                 queue, {b"data": message.message}, maxlen=self.maxlen, approximate=True
             )
+
+    async def startup(self) -> None:
+        """Upstream declares the consumer group here, so a Redis that is down
+        fails the start of every process, API included, which then cannot even
+        report itself unready. Workers (re-)declare the group when a read finds
+        it missing, so it is only attempted here."""
+        await super(RedisStreamBroker, self).startup()
+        try:
+            await self._declare_consumer_group()
+        except RedisError as exc:
+            logger.warning("Redis is unavailable at start-up: %s", exc)
 
     async def ping(self) -> None:
         await self.redis.ping()
