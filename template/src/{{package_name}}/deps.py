@@ -12,11 +12,13 @@ from typing import Annotated, Any, TypedDict
 import httpx
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from taskiq import AsyncBroker, TaskiqDepends
+from taskiq import AsyncBroker, Context, TaskiqDepends
 
+from .jobs.events import JobEventLog
+from .jobs.progress import JobProgress
 from .mail import Mailer
 from .settings import Settings
-from .worker.broker import broker
+from .worker.broker import broker, job_events
 
 
 class AppState(TypedDict):
@@ -69,6 +71,18 @@ def get_broker() -> AsyncBroker:
     return broker
 
 
+def get_job_events() -> JobEventLog:
+    return job_events
+
+
+def get_job_progress(
+    context: Annotated[Context, TaskiqDepends()],
+    events: Annotated[JobEventLog, Depends(get_job_events)],
+) -> JobProgress:
+    """Tasks only: the running task reports its progress through it."""
+    return JobProgress(context, events)
+
+
 # Default for injected task parameters, so that `task.kiq(user_id)` type-checks:
 # taskiq types `.kiq()` with the task's full signature, where a parameter without
 # a default is required. taskiq reads the Annotated dependency, not the default.
@@ -82,3 +96,5 @@ DBSession = Annotated[AsyncSession, Depends(get_db_session, scope="function")]
 HTTPClient = Annotated[httpx.AsyncClient, Depends(get_http_client)]
 MailerDep = Annotated[Mailer, Depends(get_mailer)]
 BrokerDep = Annotated[AsyncBroker, Depends(get_broker)]
+JobEventsDep = Annotated[JobEventLog, Depends(get_job_events)]
+JobProgressDep = Annotated[JobProgress, Depends(get_job_progress)]

@@ -1,10 +1,14 @@
-"""Records when a task is queued and when it starts, next to its result."""
+"""Records a job's state next to its result, and its events for live clients."""
 
 import logging
+from typing import Any
 
-from taskiq import TaskiqMessage, TaskiqMiddleware
+from pydantic_core import to_jsonable_python
+from taskiq import TaskiqMessage, TaskiqMiddleware, TaskiqResult
 from taskiq.depends.progress_tracker import TaskProgress, TaskState
 from taskiq.exceptions import SendTaskError
+
+from .events import FAILED, RUNNING, SUCCEEDED, JobEventLog
 
 logger = logging.getLogger(__name__)
 
@@ -14,7 +18,12 @@ QUEUED = "QUEUED"
 
 class JobTrackingMiddleware(TaskiqMiddleware):
     """Writes a progress record at send and at start, so that a job id is
-    known (and reported ``queued``) from the moment it is returned to a client."""
+    known (and reported ``queued``) from the moment it is returned to a client;
+    appends ``running`` and then ``succeeded`` or ``failed`` to the job's events."""
+
+    def __init__(self, events: JobEventLog) -> None:
+        super().__init__()
+        self.events = events
 
     async def pre_send(self, message: TaskiqMessage) -> TaskiqMessage:
         try:
@@ -28,12 +37,29 @@ class JobTrackingMiddleware(TaskiqMiddleware):
         return message
 
     async def pre_execute(self, message: TaskiqMessage) -> TaskiqMessage:
+        # The task matters more than its status: a failure to record it (during
+        # a Redis outage, say) is logged, never raised, which would drop the task.
         try:
             await self.broker.result_backend.set_progress(
                 message.task_id, TaskProgress[None](state=TaskState.STARTED, meta=None)
             )
+            await self.events.append(message.task_id, RUNNING, {})
         except Exception as exc:
-            # The task matters more than its status: run it anyway (during a
-            # Redis outage, for one). Raising here would drop the message.
             logger.warning("Could not mark task %s running: %s", message.task_id, exc)
         return message
+
+    async def post_save(
+        self, message: TaskiqMessage, result: TaskiqResult[Any]
+    ) -> None:
+        if result.is_err:
+            error = result.error
+            name, data = FAILED, {"error": f"{type(error).__name__}: {error}"}
+        else:
+            name = SUCCEEDED
+            data = {"result": to_jsonable_python(result.return_value, fallback=str)}
+        try:
+            await self.events.append(message.task_id, name, data)
+        except Exception as exc:
+            logger.warning(
+                "Could not publish the end of task %s: %s", message.task_id, exc
+            )

@@ -5,15 +5,36 @@ from urllib.parse import urlsplit
 
 from taskiq import AsyncBroker, InMemoryBroker
 
+from ..jobs.events import JobEventLog, MemoryJobEventLog
 from ..jobs.tracking import JobTrackingMiddleware
 from ..settings import Settings
 from .redis_broker import ReliableRedisStreamBroker, redis_result_backend
+from .redis_events import RedisJobEventLog
 from .retries import BackoffRetryMiddleware
 from .sqlite_broker import SqliteBroker
+from .sqlite_events import SqliteJobEventLog
 from .sqlite_results import SqliteResultBackend
 
 
-def create_broker(settings: Settings) -> AsyncBroker:
+def create_job_event_log(settings: Settings) -> JobEventLog:
+    """Job events live beside the broker's messages: same Redis, same file."""
+    url = settings.broker_url
+    scheme = urlsplit(url).scheme
+    if scheme == "memory":
+        return MemoryJobEventLog()
+    if scheme == "sqlite":
+        return SqliteJobEventLog(
+            sqlite_path(url), ttl_seconds=settings.result_ttl_seconds
+        )
+    return RedisJobEventLog(
+        url,
+        prefix=settings.task_queue,
+        ttl_seconds=settings.result_ttl_seconds,
+        socket_connect_timeout=settings.broker_timeout_seconds,
+    )
+
+
+def create_broker(settings: Settings, job_events: JobEventLog) -> AsyncBroker:
     url = settings.broker_url
     scheme = urlsplit(url).scheme
     broker: AsyncBroker
@@ -52,7 +73,7 @@ def create_broker(settings: Settings) -> AsyncBroker:
             base_delay_seconds=settings.retry_base_delay_seconds,
             max_delay_seconds=settings.retry_max_delay_seconds,
         ),
-        JobTrackingMiddleware(),
+        JobTrackingMiddleware(job_events),
     )
 
 

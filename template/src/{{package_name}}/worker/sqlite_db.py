@@ -10,6 +10,8 @@ statements run in an explicit ``BEGIN IMMEDIATE`` transaction.
 
 import asyncio
 import os
+import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -74,18 +76,32 @@ class SqliteConnection:
 
     async def _open(self) -> aiosqlite.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = await aiosqlite.connect(self.path, isolation_level=None)
-        try:
-            await connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            await connection.execute("PRAGMA journal_mode=WAL")
-            # With WAL, NORMAL loses at most the last commits on power loss
-            # (never on a process crash) and saves an fsync per commit.
-            await connection.execute("PRAGMA synchronous=NORMAL")
-            await connection.executescript(self._schema)
-        except BaseException:
-            await connection.close()
-            raise
-        return connection
+        # Switching a new file to WAL takes an exclusive lock without waiting on
+        # busy_timeout: processes starting together retry instead of crashing.
+        delay = 0.05
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            connection = await aiosqlite.connect(self.path, isolation_level=None)
+            try:
+                await self._prepare(connection)
+                return connection
+            except sqlite3.OperationalError as exc:
+                await connection.close()
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            except BaseException:
+                await connection.close()
+                raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+    async def _prepare(self, connection: aiosqlite.Connection) -> None:
+        await connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        await connection.execute("PRAGMA journal_mode=WAL")
+        # With WAL, NORMAL loses at most the last commits on power loss (never
+        # on a process crash) and saves an fsync per commit.
+        await connection.execute("PRAGMA synchronous=NORMAL")
+        await connection.executescript(self._schema)
 
     async def close(self) -> None:
         connection, self._connection = self._connection, None

@@ -1,1 +1,2 @@
-"""Streaming: exports that flow from the database to the client row by row."""
+"""Streaming: exports that flow from the database row by row, and jobs followed
+live with Server-Sent Events."""

@@ -1,0 +1,102 @@
+"""Job events: what a job did, in order, for clients that follow it live.
+
+Workers append ``running``, ``progress``, then ``succeeded`` or ``failed`` to a
+per-job log kept beside the broker (Redis streams, or a SQLite table for the
+embedded default), so any API process can stream any job, whoever enqueued it.
+Event ids increase within a job; a client that reconnects with the last id it
+saw gets what it missed and nothing twice.
+"""
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+RUNNING = "running"
+PROGRESS = "progress"
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+FINAL_EVENTS = frozenset({SUCCEEDED, FAILED})
+
+# Where a log starts: every event of the job.
+START = "0-0"
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    id: str  # "<int>-<int>", ordered by event_order()
+    name: str
+    data: dict[str, Any]
+
+
+class JobEventLog(Protocol):
+    async def append(self, job_id: str, name: str, data: dict[str, Any]) -> None: ...
+
+    async def read(
+        self, cursors: Mapping[str, str], wait_seconds: float
+    ) -> dict[str, list[JobEvent]]:
+        """Events after each job's cursor; waits up to ``wait_seconds`` for one
+        when there are none yet (0: answer at once)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+def event_order(event_id: str) -> tuple[int, int]:
+    """Sort key of an event id; ValueError when it is not one."""
+    first, _, second = event_id.partition("-")
+    return int(first), int(second or 0)
+
+
+class MemoryJobEventLog:
+    """In-process log: tests, and the in-memory broker."""
+
+    def __init__(self) -> None:
+        self._events: dict[str, list[JobEvent]] = {}
+        self._next_id = 1
+        self._condition: asyncio.Condition | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def append(self, job_id: str, name: str, data: dict[str, Any]) -> None:
+        changed = self._changed()
+        async with changed:
+            event = JobEvent(f"{self._next_id}-0", name, data)
+            self._next_id += 1
+            self._events.setdefault(job_id, []).append(event)
+            changed.notify_all()
+
+    async def read(
+        self, cursors: Mapping[str, str], wait_seconds: float
+    ) -> dict[str, list[JobEvent]]:
+        changed = self._changed()
+        async with changed:
+            found = self._after(cursors)
+            if not found and wait_seconds > 0:
+                try:
+                    async with asyncio.timeout(wait_seconds):
+                        await changed.wait_for(lambda: bool(self._after(cursors)))
+                except TimeoutError:
+                    return {}
+                found = self._after(cursors)
+            return found
+
+    def _changed(self) -> asyncio.Condition:
+        # A condition belongs to one event loop; tests run one loop per test.
+        loop = asyncio.get_running_loop()
+        if self._condition is None or self._loop is not loop:
+            self._condition, self._loop = asyncio.Condition(), loop
+        return self._condition
+
+    async def close(self) -> None:
+        return None
+
+    def _after(self, cursors: Mapping[str, str]) -> dict[str, list[JobEvent]]:
+        found = {}
+        for job_id, cursor in cursors.items():
+            after = event_order(cursor)
+            events = [
+                e for e in self._events.get(job_id, []) if event_order(e.id) > after
+            ]
+            if events:
+                found[job_id] = events
+        return found

@@ -1,0 +1,83 @@
+"""Job events in the embedded broker's SQLite file.
+
+Readers wait by polling, but one query serves every job a process follows (see
+``jobs/subscriptions.py``), so the cost does not grow with the number of clients.
+"""
+
+import asyncio
+import json
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..jobs.events import JobEvent, event_order
+from .sqlite_db import SqliteConnection
+
+POLL_INTERVAL_SECONDS = 0.2
+PURGE_INTERVAL_SECONDS = 60.0
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS job_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    data TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_job_events_job_id_id ON job_events (job_id, id);
+CREATE INDEX IF NOT EXISTS ix_job_events_created_at ON job_events (created_at);
+"""
+
+_SELECT = """
+SELECT job_id, id, name, data FROM job_events
+WHERE id > :after AND job_id IN (SELECT value FROM json_each(:jobs))
+ORDER BY id
+"""
+
+
+class SqliteJobEventLog:
+    def __init__(self, path: Path | str, *, ttl_seconds: int) -> None:
+        self.database = SqliteConnection(Path(path), SCHEMA)
+        self.ttl_seconds = ttl_seconds
+        self._next_purge = 0.0
+
+    async def append(self, job_id: str, name: str, data: dict[str, Any]) -> None:
+        now = time.time()
+        await self.database.execute(
+            "INSERT INTO job_events (job_id, name, data, created_at) "
+            "VALUES (?, ?, ?, ?)",
+            (job_id, name, json.dumps(data), now),
+        )
+        if now >= self._next_purge:
+            self._next_purge = now + PURGE_INTERVAL_SECONDS
+            await self.database.execute(
+                "DELETE FROM job_events WHERE created_at < ?", (now - self.ttl_seconds,)
+            )
+
+    async def read(
+        self, cursors: Mapping[str, str], wait_seconds: float
+    ) -> dict[str, list[JobEvent]]:
+        if not cursors:
+            return {}
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            found = await self._read_once(cursors)
+            if found or time.monotonic() >= deadline:
+                return found
+            await asyncio.sleep(POLL_INTERVAL_SECONDS)
+
+    async def close(self) -> None:
+        await self.database.close()
+
+    async def _read_once(self, cursors: Mapping[str, str]) -> dict[str, list[JobEvent]]:
+        after = {job_id: event_order(cursor)[0] for job_id, cursor in cursors.items()}
+        rows = await self.database.execute(
+            _SELECT, {"after": min(after.values()), "jobs": json.dumps(list(after))}
+        )
+        found: dict[str, list[JobEvent]] = {}
+        for job_id, event_id, name, data in rows:
+            if event_id > after[job_id]:
+                event = JobEvent(f"{event_id}-0", name, json.loads(data))
+                found.setdefault(job_id, []).append(event)
+        return found
