@@ -6,7 +6,7 @@ provider below reaches shared resources through that state, so a route and a
 task get the same engine, HTTP client and mailer, and tests override both at once.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Annotated, Any, TypedDict
 
 import httpx
@@ -45,7 +45,7 @@ def get_engine(request: SharedRequest) -> AsyncEngine:
     return engine
 
 
-async def get_db_session(request: SharedRequest) -> AsyncIterator[AsyncSession]:
+async def get_db_session(request: SharedRequest) -> AsyncGenerator[AsyncSession]:
     """One session per request or task: committed on success, rolled back on error."""
     sessionmaker: async_sessionmaker[AsyncSession] = request.state.sessionmaker
     async with sessionmaker() as session:
