@@ -25,6 +25,11 @@ class JobTrackingMiddleware(TaskiqMiddleware):
         super().__init__()
         self.events = events
 
+    async def shutdown(self) -> None:
+        # The broker's shutdown (API lifespan, worker exit) closes the log: an
+        # open SQLite connection's thread would keep the process from exiting.
+        await self.events.close()
+
     async def pre_send(self, message: TaskiqMessage) -> TaskiqMessage:
         try:
             await self.broker.result_backend.set_progress(
