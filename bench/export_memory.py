@@ -16,28 +16,10 @@ import sys
 import tempfile
 import threading
 import time
-import warnings
 from pathlib import Path
 
-import copier
 import httpx
-
-ROOT = Path(__file__).resolve().parent.parent
-PACKAGE = "bench_service"
-
-
-def render(destination: Path) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        copier.run_copy(
-            str(ROOT),
-            destination,
-            data={"project_name": "Bench Service", "modules": ["streaming"]},
-            defaults=True,
-            unsafe=True,
-            quiet=True,
-            vcs_ref="HEAD",
-        )
+from rendered_service import PACKAGE, render, rss_kib
 
 
 def fill(database: Path, rows: int) -> None:
@@ -49,13 +31,6 @@ def fill(database: Path, rows: int) -> None:
                 for i in range(rows)
             ),
         )
-
-
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
 class PeakSampler(threading.Thread):
@@ -97,7 +72,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp) / "service"
-        render(project)
+        render(project, ["streaming"])
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("APP_")},
             "PYTHONPATH": str(project / "src"),

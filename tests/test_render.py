@@ -2,6 +2,7 @@
 
 import py_compile
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -79,3 +80,13 @@ def test_unchosen_module_leaves_no_trace(rendered: Any, module: str) -> None:
     assert mentions == []
     assert not (without / "src" / PACKAGE / module).exists()
     assert not (without / "tests" / module).exists()
+
+
+def test_generated_workflow_passes_actionlint(rendered: Any) -> None:
+    project: Path = rendered("defaults")
+    actionlint = Path(sys.executable).parent / "actionlint"
+
+    result = run([str(actionlint), "-color=false"], cwd=project)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (project / ".github" / "workflows" / "ci.yml").is_file()

@@ -195,3 +195,31 @@ def test_module_added_then_removed_on_an_existing_service(
 
     assert_no_conflicts(project)
     assert_same_tree(project, generate("fresh-without", "1.1.0", modules=[]))
+
+
+def test_conflicting_edit_is_reported_and_refused_by_the_service(
+    generate: Render,
+) -> None:
+    project = generate("service", "1.0.0")
+    health = project / "src" / PACKAGE / "health" / "router.py"
+    # The team changed the very line that release 1.1.0 changes.
+    health.write_text(
+        health.read_text().replace(CHANGE[0], "CHECK_TIMEOUT_SECONDS = 5.0")
+    )
+    commit_all(project, "team edits the timeout")
+
+    update(project, vcs_ref="1.1.0")
+
+    content = health.read_text()
+    assert "<<<<<<< " in content
+    assert "CHECK_TIMEOUT_SECONDS = 5.0" in content
+    assert CHANGE[1] in content
+    check = run(
+        python(
+            "pytest", "-q", "-p", "no:cacheprovider", "tests/test_no_merge_leftovers.py"
+        ),
+        cwd=project,
+        env={"PYTHONPATH": str(project / "src")},
+    )
+    assert check.returncode == 1, check.stdout[-3000:]
+    assert "test_no_conflict_markers" in check.stdout

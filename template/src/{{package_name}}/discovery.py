@@ -1,9 +1,11 @@
 """Finds the feature packages of this service.
 
 Each feature (``users``, ``jobs``, an optional module…) is a sub-package that may
-hold ``router.py`` (an ``APIRouter`` named ``router``), ``models.py`` and
-``tasks.py``. Adding or removing a package is enough to add or remove a feature:
-no central list to edit, as taskiq's own ``--fs-discover`` does for tasks.
+hold ``router.py`` (an ``APIRouter`` named ``router``), ``models.py``, ``tasks.py``
+and ``lifespan.py`` (a ``lifespan()`` async context manager, entered in API and
+worker processes alike). Adding or removing a package is enough to add or remove
+a feature: no central list to edit, as taskiq's own ``--fs-discover`` does for
+tasks.
 """
 
 import importlib
