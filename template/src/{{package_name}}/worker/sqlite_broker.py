@@ -89,7 +89,7 @@ UPDATE taskiq_messages SET visible_at = :now, owner = NULL
 WHERE owner = :owner AND id IN (SELECT value FROM json_each(:ids))
 """
 
-_ACK = "DELETE FROM taskiq_messages WHERE id = ?"
+_ACK = "DELETE FROM taskiq_messages WHERE id IN (SELECT value FROM json_each(?))"
 
 _PARK = """
 INSERT INTO taskiq_dead_letters (queue, data, reason, parked_at)
@@ -135,6 +135,7 @@ class SqliteBroker(AsyncBroker):
         self.database = SqliteConnection(self.path, SCHEMA)
         self.owner = ""
         self._holds = Holds[int]()
+        self._acks = AckBatch(self.database)
         self._heartbeat: asyncio.Task[None] | None = None
 
     async def startup(self) -> None:
@@ -287,7 +288,7 @@ class SqliteBroker(AsyncBroker):
             # Stop renewing first: if the delete fails, the message comes back
             # when its lease ends (at least once), never held forever.
             self._holds.acknowledged(message_id)
-            await self.database.execute(_ACK, (message_id,))
+            await self._acks.delete(message_id)
 
         return ack
 
@@ -324,6 +325,40 @@ class SqliteBroker(AsyncBroker):
             _RELEASE,
             {"now": time.time(), "owner": self.owner, "ids": _ids(message_ids)},
         )
+
+
+class AckBatch:
+    """Group commit of acknowledgements: those that arrive while a delete runs
+    go out together in the next one, which saves statements under load and
+    delays none of them when idle."""
+
+    def __init__(self, database: SqliteConnection) -> None:
+        self._database = database
+        self._ids: list[int] = []
+        self._done: asyncio.Future[None] | None = None
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def delete(self, message_id: int) -> None:
+        loop = asyncio.get_running_loop()
+        self._ids.append(message_id)
+        if self._done is None:
+            self._done = loop.create_future()
+        done = self._done
+        if self._flusher is None or self._flusher.done():
+            self._flusher = loop.create_task(self._flush())
+        # Shielded: one waiter cancelled does not cancel the others' delete.
+        await asyncio.shield(done)
+
+    async def _flush(self) -> None:
+        while self._ids and self._done is not None:
+            ids, done = self._ids, self._done
+            self._ids, self._done = [], None
+            try:
+                await self._database.execute(_ACK, (_ids(ids),))
+            except Exception as exc:
+                done.set_exception(exc)
+            else:
+                done.set_result(None)
 
 
 def _ids(ids: Iterable[int]) -> str:
