@@ -60,6 +60,7 @@ def create_broker(settings: Settings, job_events: JobEventLog) -> AsyncBroker:
             url,
             queue_name=settings.task_queue,
             idle_timeout_seconds=settings.task_lease_seconds,
+            max_deliveries=settings.task_max_deliveries,
             socket_connect_timeout=connect_timeout,
         ).with_result_backend(
             redis_result_backend(

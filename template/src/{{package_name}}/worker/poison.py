@@ -1,9 +1,10 @@
 """Messages a worker must not run, and where they go instead.
 
 A message that cannot be decoded, names a task this worker does not have, or
-was delivered too many times without finishing (it kills its worker each time)
-is *parked*: moved to a dead-letter store, logged, and never retried by itself.
-``<package> dead-letters`` lists parked messages and requeues them once fixed.
+was delivered ``max_deliveries`` times without finishing (it kills its worker
+each time) is *parked*: moved to a dead-letter store, logged, and never retried
+by itself. ``<package> dead-letters`` lists parked messages and requeues them
+once fixed.
 """
 
 import logging
@@ -41,6 +42,16 @@ def poison_reason(broker: AsyncBroker, data: bytes) -> str | None:
     if broker.find_task(message.task_name) is None:
         return f"unknown task {message.task_name!r}"
     return None
+
+
+def too_many_deliveries(deliveries: int, max_deliveries: int) -> str | None:
+    """Why a message delivered ``deliveries`` times (this one included) is
+    parked, or ``None``: every earlier delivery ended with its worker dead."""
+    if deliveries <= max_deliveries:
+        return None
+    return (
+        f"claimed {deliveries - 1} times and never finished: its worker died each time"
+    )
 
 
 def log_parked(queue: str, reason: str) -> None:

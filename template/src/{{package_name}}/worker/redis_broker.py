@@ -27,7 +27,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -39,7 +39,7 @@ from taskiq_redis import RedisAsyncResultBackend, RedisStreamBroker
 
 from .holds import Holds
 from .labels import delay_seconds
-from .poison import DeadLetter, log_parked, poison_reason
+from .poison import DeadLetter, log_parked, poison_reason, too_many_deliveries
 
 logger = logging.getLogger(__name__)
 
@@ -174,6 +174,7 @@ class ReliableRedisStreamBroker(RedisStreamBroker):
         idle_timeout_seconds: float = 60.0,
         poll_interval_seconds: float = 0.5,
         read_count: int = 10,
+        max_deliveries: int = 10,
         maxlen: int | None = None,
         max_connection_pool_size: int | None = None,
         **connection_kwargs: Any,
@@ -213,6 +214,7 @@ class ReliableRedisStreamBroker(RedisStreamBroker):
             block_seconds = min(block_seconds, float(socket_timeout) / 2)
         self.block = max(1, int(block_seconds * 1000))
         self.poll_interval = poll_interval_seconds
+        self.max_deliveries = max_deliveries
         self.claim_interval = idle_timeout_seconds / 2
         self.heartbeat_interval = idle_timeout_seconds / 3
         self._holds = Holds[bytes]()
@@ -359,9 +361,22 @@ class ReliableRedisStreamBroker(RedisStreamBroker):
         # The cursor walks the pending list over successive passes, so idle
         # entries behind many live ones are reached too.
         self._claim_cursor, entries = reply[0], reply[1]
-        if entries:
-            logger.info("Re-claimed %d messages from dead workers", len(entries))
-        return await self._deliver(entries)
+        if not entries:
+            return []
+        logger.info("Re-claimed %d messages from dead workers", len(entries))
+        # XAUTOCLAIM counts a delivery (the heartbeat's XCLAIM JUSTID does not).
+        pending = await self.redis.xpending_range(
+            self.queue_name,
+            self.consumer_group_name,
+            min=entries[0][0],
+            max=entries[-1][0],
+            count=len(entries),
+            consumername=self.consumer_name,
+        )
+        deliveries = {
+            cast("bytes", p["message_id"]): int(p["times_delivered"]) for p in pending
+        }
+        return await self._deliver(entries, deliveries)
 
     async def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         reply = await self.redis.xrange(dead_letter_key(self.queue_name), count=limit)
@@ -400,14 +415,17 @@ class ReliableRedisStreamBroker(RedisStreamBroker):
             await pipeline.execute()
         log_parked(self.queue_name, reason)
 
-    async def _deliver(self, entries: Iterable[StreamEntry]) -> list[AckableMessage]:
+    async def _deliver(
+        self,
+        entries: Iterable[StreamEntry],
+        deliveries: Mapping[bytes, int] | None = None,
+    ) -> list[AckableMessage]:
         messages = []
         for message_id, fields in entries:
             if fields is None:  # Deleted from the stream while pending.
                 continue
             data = fields.get(b"data", b"")
-            # Only workers judge messages: they alone have every task registered.
-            reason = poison_reason(self, data) if self.is_worker_process else None
+            reason = self._poison_reason(data, (deliveries or {}).get(message_id, 1))
             if reason is not None:
                 await self._park(message_id, data, reason)
                 continue
@@ -415,6 +433,14 @@ class ReliableRedisStreamBroker(RedisStreamBroker):
             self._holds.hold(message_id, ack)
             messages.append(AckableMessage(data=data, ack=ack))
         return messages
+
+    def _poison_reason(self, data: bytes, deliveries: int) -> str | None:
+        # Only workers judge messages: they alone have every task registered.
+        if not self.is_worker_process:
+            return None
+        return too_many_deliveries(deliveries, self.max_deliveries) or poison_reason(
+            self, data
+        )
 
     def _acknowledger(self, message_id: bytes) -> Callable[[], Awaitable[None]]:
         async def ack() -> None:

@@ -34,7 +34,7 @@ from taskiq import AckableMessage, AsyncBroker, BrokerMessage
 
 from .holds import Holds
 from .labels import delay_seconds
-from .poison import DeadLetter, log_parked, poison_reason
+from .poison import DeadLetter, log_parked, poison_reason, too_many_deliveries
 from .sqlite_db import SqliteConnection
 
 logger = logging.getLogger(__name__)
@@ -266,12 +266,9 @@ class SqliteBroker(AsyncBroker):
         # Only workers judge messages: they alone have every task registered.
         if not self.is_worker_process:
             return None
-        if deliveries > self.max_deliveries:
-            return (
-                f"claimed {deliveries - 1} times and never finished: "
-                "its worker died each time"
-            )
-        return poison_reason(self, data)
+        return too_many_deliveries(deliveries, self.max_deliveries) or poison_reason(
+            self, data
+        )
 
     async def _park(self, message_id: int, reason: str) -> None:
         parameters = {"id": message_id, "reason": reason, "now": time.time()}

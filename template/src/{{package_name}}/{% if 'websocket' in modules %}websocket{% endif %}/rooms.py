@@ -57,7 +57,6 @@ class RoomHub:
 
     @contextlib.asynccontextmanager
     async def membership(self, room: str, member: Member) -> AsyncIterator[None]:
-        self._close_members_on_exit_signal()
         # Joins and leaves race (a hundred clients at once): the backplane
         # subscribes a room once, when its first member arrives.
         async with self._membership_lock():
@@ -106,7 +105,7 @@ class RoomHub:
                 logger.warning("Backplane read failed, retrying: %s", exc)
                 await asyncio.sleep(RETRY_AFTER_ERROR_SECONDS)
 
-    def _close_members_on_exit_signal(self) -> None:
+    def close_members_on_exit_signal(self) -> None:
         """Close sockets with 1001 (going away) when the server is told to stop.
 
         uvicorn closes open WebSockets with 1012 (service restart) as soon as

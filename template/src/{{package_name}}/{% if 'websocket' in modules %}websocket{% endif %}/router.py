@@ -50,6 +50,8 @@ async def room_socket(
         # Before accept(): the handshake is refused with HTTP 403.
         await websocket.close(POLICY_VIOLATION, grant)
         return
+    # Before accept(): a stop signal from now on closes this socket with 1001.
+    hub.close_members_on_exit_signal()
     await websocket.accept(subprotocol=BEARER_SUBPROTOCOL if via_subprotocol else None)
     member = Member(websocket, settings.ws_send_queue_size)
     async with hub.membership(room, member):
