@@ -33,8 +33,20 @@ class DeadLetterStore(Protocol):
     async def requeue_dead_letter(self, dead_letter_id: str) -> bool: ...
 
 
-def poison_reason(broker: AsyncBroker, data: bytes) -> str | None:
-    """Why this worker cannot run the message, or ``None`` when it can."""
+def poison_reason(
+    broker: AsyncBroker, data: bytes, deliveries: int, max_deliveries: int
+) -> str | None:
+    """Why this worker must not run the message (delivered ``deliveries`` times,
+    this one included), or ``None`` when it may."""
+    # Only workers judge messages: they alone have every task registered.
+    if not broker.is_worker_process:
+        return None
+    if deliveries > max_deliveries:
+        # Every earlier delivery ended with its worker dead.
+        return (
+            f"claimed {deliveries - 1} times and never finished: "
+            "its worker died each time"
+        )
     try:
         message = broker.formatter.loads(data)
     except Exception as exc:
@@ -42,16 +54,6 @@ def poison_reason(broker: AsyncBroker, data: bytes) -> str | None:
     if broker.find_task(message.task_name) is None:
         return f"unknown task {message.task_name!r}"
     return None
-
-
-def too_many_deliveries(deliveries: int, max_deliveries: int) -> str | None:
-    """Why a message delivered ``deliveries`` times (this one included) is
-    parked, or ``None``: every earlier delivery ended with its worker dead."""
-    if deliveries <= max_deliveries:
-        return None
-    return (
-        f"claimed {deliveries - 1} times and never finished: its worker died each time"
-    )
 
 
 def log_parked(queue: str, reason: str) -> None:

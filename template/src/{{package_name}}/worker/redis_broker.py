@@ -39,7 +39,7 @@ from taskiq_redis import RedisAsyncResultBackend, RedisStreamBroker
 
 from .holds import Holds
 from .labels import delay_seconds
-from .poison import DeadLetter, log_parked, poison_reason, too_many_deliveries
+from .poison import DeadLetter, log_parked, poison_reason
 
 logger = logging.getLogger(__name__)
 
@@ -425,7 +425,9 @@ class ReliableRedisStreamBroker(RedisStreamBroker):
             if fields is None:  # Deleted from the stream while pending.
                 continue
             data = fields.get(b"data", b"")
-            reason = self._poison_reason(data, (deliveries or {}).get(message_id, 1))
+            reason = poison_reason(
+                self, data, (deliveries or {}).get(message_id, 1), self.max_deliveries
+            )
             if reason is not None:
                 await self._park(message_id, data, reason)
                 continue
@@ -433,14 +435,6 @@ class ReliableRedisStreamBroker(RedisStreamBroker):
             self._holds.hold(message_id, ack)
             messages.append(AckableMessage(data=data, ack=ack))
         return messages
-
-    def _poison_reason(self, data: bytes, deliveries: int) -> str | None:
-        # Only workers judge messages: they alone have every task registered.
-        if not self.is_worker_process:
-            return None
-        return too_many_deliveries(deliveries, self.max_deliveries) or poison_reason(
-            self, data
-        )
 
     def _acknowledger(self, message_id: bytes) -> Callable[[], Awaitable[None]]:
         async def ack() -> None:

@@ -34,7 +34,7 @@ from taskiq import AckableMessage, AsyncBroker, BrokerMessage
 
 from .holds import Holds
 from .labels import delay_seconds
-from .poison import DeadLetter, log_parked, poison_reason, too_many_deliveries
+from .poison import DeadLetter, log_parked, poison_reason
 from .sqlite_db import SqliteConnection
 
 logger = logging.getLogger(__name__)
@@ -246,7 +246,7 @@ class SqliteBroker(AsyncBroker):
         )
         claimed = []
         for message_id, data, deliveries in sorted(rows):
-            reason = self._poison_reason(bytes(data), deliveries)
+            reason = poison_reason(self, bytes(data), deliveries, self.max_deliveries)
             if reason is not None:
                 await self._park(message_id, reason)
                 continue
@@ -261,14 +261,6 @@ class SqliteBroker(AsyncBroker):
             self._holds.hold(message_id, ack)
             claimed.append(AckableMessage(data=bytes(data), ack=ack))
         return claimed
-
-    def _poison_reason(self, data: bytes, deliveries: int) -> str | None:
-        # Only workers judge messages: they alone have every task registered.
-        if not self.is_worker_process:
-            return None
-        return too_many_deliveries(deliveries, self.max_deliveries) or poison_reason(
-            self, data
-        )
 
     async def _park(self, message_id: int, reason: str) -> None:
         parameters = {"id": message_id, "reason": reason, "now": time.time()}

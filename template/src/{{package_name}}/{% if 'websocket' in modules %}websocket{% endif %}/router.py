@@ -4,9 +4,8 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, WebSocket, status
+from fastapi import APIRouter, Depends, Path, WebSocket, status
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from starlette.websockets import WebSocketDisconnect
 
 from ..deps import SettingsDep
 from ..jobs.enqueue import enqueue
@@ -183,13 +182,9 @@ class SummaryAccepted(BaseModel):
 async def request_room_summary(
     room: Annotated[str, Path(pattern=ROOM_PATTERN)],
     settings: SettingsDep,
-    request: Request,
 ) -> SummaryAccepted:
     """Have a worker compute a summary and push it to the room's members."""
     task = await enqueue(
         summarise_users_for_room.kicker(), settings.broker_timeout_seconds, room
     )
     return SummaryAccepted(job_id=task.task_id, room=room)
-
-
-__all__ = ["WebSocketDisconnect", "router"]
