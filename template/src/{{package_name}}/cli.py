@@ -1,5 +1,6 @@
 """The service's command line: ``dev``, ``api``, ``worker``, ``migrate``,
-``dead-letters``."""
+``dead-letters``, and the commands of features that have a ``cli.py`` (with
+``add_commands(commands)`` and ``DEV_COMMANDS``, the processes ``dev`` adds)."""
 
 import argparse
 import asyncio
@@ -14,6 +15,7 @@ from types import FrameType
 import uvicorn
 from pydantic import ValidationError
 
+from .discovery import import_feature_modules
 from .settings import Settings, get_settings
 
 PACKAGE = __name__.rpartition(".")[0]
@@ -24,7 +26,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog=PACKAGE, description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser(
-        "dev", help="migrate, then run the API (auto-reload) and a worker"
+        "dev",
+        help="migrate, then run the API (auto-reload), a worker and what modules add",
     )
     api = commands.add_parser("api", help="run the HTTP API")
     api.add_argument("--reload", action="store_true", help="restart on code changes")
@@ -35,6 +38,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     dead.add_argument("--requeue", nargs="+", default=[], metavar="ID")
     dead.add_argument("--requeue-all", action="store_true")
+    for feature in import_feature_modules("cli"):
+        feature.add_commands(commands)
     args = parser.parse_args(argv)
 
     try:
@@ -56,6 +61,8 @@ def main(argv: list[str] | None = None) -> None:
         migrate(settings)
     elif args.command == "dead-letters":
         sys.exit(dead_letters(requeue=args.requeue, requeue_all=args.requeue_all))
+    else:
+        sys.exit(args.handler(settings, args))
 
 
 def migrate(settings: Settings) -> None:
@@ -121,7 +128,12 @@ def run_dev(settings: Settings) -> int:
     API process, as they do in production. Ctrl-C stops them all."""
     migrate(settings)
     me = [sys.executable, "-m", PACKAGE]
-    return supervise([[*me, "api", "--reload"], [*me, "worker"]])
+    features = [
+        [*me, *command]
+        for feature in import_feature_modules("cli")
+        for command in feature.DEV_COMMANDS
+    ]
+    return supervise([[*me, "api", "--reload"], [*me, "worker"], *features])
 
 
 def supervise(commands: list[list[str]], grace_seconds: float = 10.0) -> int:
