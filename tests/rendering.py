@@ -25,6 +25,7 @@ COMBINATIONS: dict[str, dict[str, Any]] = {
     "all-modules": {"modules": ALL_MODULES},
     **{f"only-{module}": {"modules": [module]} for module in ALL_MODULES},
     "postgresql": {"database": "postgresql", "modules": ALL_MODULES},
+    "rabbitmq": {"broker": "rabbitmq", "modules": ALL_MODULES},
     "python-3.13": {"python_version": "3.13"},
 }
 

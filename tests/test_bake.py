@@ -10,14 +10,24 @@ from .rendering import python, run
 pytestmark = pytest.mark.bake
 
 
-@pytest.mark.parametrize("name", ["defaults", "all-modules"])
-def test_generated_test_suite_passes(rendered: Any, name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "selection"),
+    [
+        ("defaults", []),
+        ("all-modules", []),
+        # Only what RabbitMQ changes: the rest is all-modules' suite.
+        ("rabbitmq", ["-m", "rabbitmq"]),
+    ],
+)
+def test_generated_test_suite_passes(
+    rendered: Any, name: str, selection: list[str]
+) -> None:
     project: Path = rendered(name)
 
     result = run(
-        python("pytest", "-q", "-p", "no:cacheprovider"),
+        python("pytest", "-q", "-p", "no:cacheprovider", *selection),
         cwd=project,
-        # Redis-backed tests must run here, not skip.
+        # Tests backed by Redis (and RabbitMQ) must run here, not skip.
         env={"PYTHONPATH": str(project / "src"), "APP_TEST_REQUIRE_SERVICES": "1"},
     )
 

@@ -20,6 +20,7 @@ from .rendering import COPIER_YML, render
         ({"package_name": "taskiq"}, "would shadow the module or dependency"),
         ({"package_name": "fastapi"}, "would shadow the module or dependency"),
         ({"package_name": "redis"}, "would shadow the module or dependency"),
+        ({"package_name": "aio_pika"}, "would shadow the module or dependency"),
         ({"package_name": "tests"}, "would shadow the module or dependency"),
         ({"package_name": "email"}, "would shadow the module or dependency"),
         ({"author_email": "nobody"}, "is not an e-mail address"),

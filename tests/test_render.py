@@ -82,8 +82,27 @@ def test_unchosen_module_leaves_no_trace(rendered: Any, module: str) -> None:
     assert not (without / "tests" / module).exists()
 
 
-def test_generated_workflow_passes_actionlint(rendered: Any) -> None:
-    project: Path = rendered("defaults")
+def test_unchosen_rabbitmq_broker_leaves_no_trace(rendered: Any) -> None:
+    without = rendered("all-modules")  # The default broker, Redis.
+
+    mentions = [
+        str(p.relative_to(without))
+        for p in project_files(without)
+        if any(
+            word in p.read_text(errors="replace").lower()
+            for word in ("rabbitmq", "amqp", "aio_pika", "aio-pika")
+        )
+        and p.name != ".copier-answers.yml"
+    ]
+    assert mentions == []
+    assert (
+        rendered("rabbitmq") / "src" / PACKAGE / "worker" / "rabbitmq_broker.py"
+    ).is_file()
+
+
+@pytest.mark.parametrize("name", ["defaults", "rabbitmq"])
+def test_generated_workflow_passes_actionlint(rendered: Any, name: str) -> None:
+    project: Path = rendered(name)
     actionlint = Path(sys.executable).parent / "actionlint"
 
     result = run([str(actionlint), "-color=false"], cwd=project)

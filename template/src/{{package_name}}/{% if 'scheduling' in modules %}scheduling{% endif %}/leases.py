@@ -144,10 +144,12 @@ class SqliteLeases:
 
 
 def create_leases(settings: Settings) -> Leases:
-    url = settings.broker_url
+    """Leases live where results do: the broker's Redis or SQLite file, or
+    ``APP_RESULT_BACKEND_URL`` when it is set."""
+    url = settings.store_url
     prefix = f"{settings.task_queue}:scheduler"
     scheme = urlsplit(url).scheme
-    if scheme == "memory":
+    if urlsplit(settings.broker_url).scheme == "memory" or scheme == "memory":
         raise ValueError(
             "the scheduler needs a broker other processes share: APP_BROKER_URL="
             "memory:// runs tasks inside one process (use sqlite:// or redis://)"

@@ -1,5 +1,6 @@
-"""Where schedules created over HTTP live: beside the broker's messages, in the
-same Redis or the same SQLite file, so every API process and scheduler sees them."""
+"""Where schedules created over HTTP live: where results do (the broker's Redis
+or SQLite file, or ``APP_RESULT_BACKEND_URL``), so every API process and
+scheduler sees them."""
 
 from abc import abstractmethod
 from datetime import UTC, datetime
@@ -179,14 +180,14 @@ class MemoryScheduleStore(ScheduleStore):
 
 
 def create_schedule_store(settings: Settings) -> ScheduleStore:
-    scheme = urlsplit(settings.broker_url).scheme
+    scheme = urlsplit(settings.store_url).scheme
     if scheme == "memory":
         return MemoryScheduleStore()
     if scheme == "sqlite":
-        connection = SqliteConnection(sqlite_path(settings.broker_url), SQLITE_SCHEMA)
+        connection = SqliteConnection(sqlite_path(settings.store_url), SQLITE_SCHEMA)
         return SqliteScheduleStore(connection, queue=settings.task_queue)
     return RedisScheduleStore(
-        settings.broker_url,
+        settings.store_url,
         prefix=f"{settings.task_queue}:schedules",
         socket_connect_timeout=settings.broker_timeout_seconds,
     )

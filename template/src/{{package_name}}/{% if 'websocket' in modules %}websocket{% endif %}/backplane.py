@@ -1,9 +1,10 @@
 """The backplane carries room frames between processes: every API process
 receives what any process (API or worker) publishes to a room it has members in.
 
-Chosen with the broker: Redis pub/sub beside a Redis broker; a table in the
-SQLite file beside the embedded broker (processes of one host); in-process with
-the in-memory broker (tests).
+Chosen with the results (``APP_RESULT_BACKEND_URL``, by default the broker):
+Redis pub/sub beside a Redis broker; a table in the SQLite file beside the
+embedded broker (processes of one host); in-process with the in-memory broker
+(tests).
 """
 
 import asyncio
@@ -161,7 +162,7 @@ class SqliteBackplane:
 
 
 def create_backplane(settings: Settings) -> Backplane:
-    url = settings.broker_url
+    url = settings.store_url
     scheme = urlsplit(url).scheme
     if scheme == "memory":
         return MemoryBackplane()
