@@ -29,6 +29,9 @@ def test_generated_test_suite_passes(
         cwd=project,
         # Tests backed by Redis (and RabbitMQ) must run here, not skip.
         env={"PYTHONPATH": str(project / "src"), "APP_TEST_REQUIRE_SERVICES": "1"},
+        # All modules take about 5 minutes alone; room for a machine shared
+        # with the other bakes.
+        timeout=1500,
     )
 
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
