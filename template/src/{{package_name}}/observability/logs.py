@@ -77,9 +77,7 @@ class TextFormatter(logging.Formatter):
         return " ".join([line, *ids])
 
 
-def logging_config(
-    log_format: Literal["text", "json"], level: str
-) -> dict[str, Any]:
+def logging_config(log_format: Literal["text", "json"], level: str) -> dict[str, Any]:
     """A ``dictConfig`` that sends every logger, uvicorn's included, through
     one handler on stderr with the chosen formatter."""
     formatter = JsonFormatter if log_format == "json" else TextFormatter

@@ -45,7 +45,7 @@ def scrape_registry(*collectors: Collector) -> CollectorRegistry:
     plus collectors that compute their values at scrape time."""
     registry = CollectorRegistry()
     if os.environ.get(MULTIPROC_DIR):
-        MultiProcessCollector(registry)
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         registry.register(_ProcessRegistry())
     for collector in collectors:

@@ -39,9 +39,13 @@ class QueueDepthCollector:
             logger.warning("Could not read the queue depth: %s", exc)
             return []
         queue = self.settings.task_queue
-        depth_metric = GaugeMetricFamily("task_queue_depth", DEPTH_HELP, labels=["queue"])
+        depth_metric = GaugeMetricFamily(
+            "task_queue_depth", DEPTH_HELP, labels=["queue"]
+        )
         depth_metric.add_metric([queue], depth)
-        dead_metric = GaugeMetricFamily("task_dead_letters", DEAD_HELP, labels=["queue"])
+        dead_metric = GaugeMetricFamily(
+            "task_dead_letters", DEAD_HELP, labels=["queue"]
+        )
         dead_metric.add_metric([queue], dead)
         return [depth_metric, dead_metric]
 
