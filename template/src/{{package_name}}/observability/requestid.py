@@ -18,7 +18,8 @@ class RequestIdMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        # Every connection (HTTP requests and socket handshakes) gets an id.
+        if scope["type"] == "lifespan":
             await self.app(scope, receive, send)
             return
         given = _header(scope, HEADER.lower().encode("latin-1"))
