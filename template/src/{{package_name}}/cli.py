@@ -17,6 +17,11 @@ from pydantic import ValidationError
 from .discovery import import_feature_modules
 from .observability.logs import configure_logging, logging_config
 from .observability.multiprocess import multiprocess_directory
+from .observability.tracing import (
+    TracingUnavailableError,
+    check_tracing_installed,
+    tracing_requested,
+)
 from .settings import Settings, get_settings
 
 PACKAGE = __name__.rpartition(".")[0]
@@ -48,6 +53,11 @@ def main(argv: list[str] | None = None) -> None:
         check_feature_settings()
     except ValidationError as exc:
         sys.exit(f"Invalid settings (environment variables APP_*):\n{exc}")
+    if tracing_requested():
+        try:
+            check_tracing_installed()
+        except TracingUnavailableError as exc:
+            sys.exit(str(exc))
     configure_logging(settings.log_format_in_use, settings.log_level)
 
     if args.command == "dev":
