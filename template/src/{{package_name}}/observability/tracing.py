@@ -8,6 +8,7 @@ its context in the message's labels, so the worker's span for the task is a
 child of it, in another process or on another host.
 """
 
+import importlib
 import os
 from typing import TYPE_CHECKING
 
@@ -17,8 +18,17 @@ from taskiq import AsyncBroker
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
 
-ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+ENDPOINT_VARIABLES = (
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+)
 PACKAGE = __name__.split(".")[0]
+REQUIRED_MODULES = (
+    "opentelemetry.exporter.otlp.proto.http.trace_exporter",
+    "opentelemetry.instrumentation.fastapi",
+    "opentelemetry.sdk.trace",
+    "taskiq.middlewares.opentelemetry_middleware",
+)
 MISSING = (
     "{variable} is set, but the tracing packages are missing: "
     "install the service with its `tracing` extra (uv sync --extra tracing)"
@@ -35,10 +45,8 @@ def tracing_requested() -> bool:
 
 def check_tracing_installed() -> None:
     try:
-        import opentelemetry.exporter.otlp.proto.http.trace_exporter  # noqa: F401
-        import opentelemetry.instrumentation.fastapi  # noqa: F401
-        import opentelemetry.sdk.trace  # noqa: F401
-        import taskiq.middlewares.opentelemetry_middleware  # noqa: F401
+        for module in REQUIRED_MODULES:
+            importlib.import_module(module)
     except ImportError as exc:
         variable = next(v for v in ENDPOINT_VARIABLES if os.environ.get(v))
         raise TracingUnavailableError(MISSING.format(variable=variable)) from exc
@@ -63,9 +71,7 @@ def exporting_tracer_provider() -> "TracerProvider":
     return provider
 
 
-def instrument(
-    app: FastAPI, broker: AsyncBroker, provider: "TracerProvider"
-) -> None:
+def instrument(app: FastAPI, broker: AsyncBroker, provider: "TracerProvider") -> None:
     """Trace the app's requests and the broker's tasks with ``provider``."""
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
     from taskiq.middlewares.opentelemetry_middleware import OpenTelemetryMiddleware
