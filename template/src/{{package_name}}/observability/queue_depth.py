@@ -15,6 +15,9 @@ from ..settings import Settings
 
 logger = logging.getLogger(__name__)
 
+# Brokers whose storage this reads. Others (the in-memory broker of tests, and
+# brokers with their own exporter) report no depth here.
+READABLE_SCHEMES = ("sqlite", "redis", "rediss")
 DEPTH_HELP = "Tasks waiting, delayed or running (sent and not yet finished)"
 DEAD_HELP = "Messages parked as dead letters (see the dead-letters command)"
 
@@ -31,7 +34,7 @@ class QueueDepthCollector:
         self.scheme = urlsplit(settings.broker_url).scheme
 
     def collect(self) -> Iterable[Metric]:
-        if self.scheme == "memory":
+        if self.scheme not in READABLE_SCHEMES:
             return []
         try:
             depth, dead = self._read()
