@@ -48,11 +48,10 @@ def main(argv: list[str] | None = None) -> None:
         feature.add_commands(commands)
     args = parser.parse_args(argv)
 
-    try:
-        settings = get_settings()
-        check_feature_settings()
-    except ValidationError as exc:
-        sys.exit(f"Invalid settings (environment variables APP_*):\n{exc}")
+    problems = settings_problems()
+    if problems:
+        sys.exit("Invalid settings (environment variables APP_*):\n" + problems)
+    settings = get_settings()
     if tracing_requested():
         try:
             check_tracing_installed()
@@ -74,19 +73,28 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(args.handler(settings, args))
 
 
-def check_feature_settings() -> None:
-    """Load each feature's own settings now: a feature's unsafe production
-    value then stops the start with a message, not its first request."""
+def settings_problems() -> str:
+    """What is wrong with the service's settings and with each feature's own,
+    all at once: a feature's unsafe production value then stops the start
+    with a message, not its first request."""
     from pydantic_settings import BaseSettings
 
+    settings_classes: list[type[BaseSettings]] = [Settings]
     for module in import_feature_modules("settings"):
-        for value in vars(module).values():
-            if (
-                isinstance(value, type)
-                and issubclass(value, BaseSettings)
-                and value.__module__ == module.__name__
-            ):
-                value()
+        settings_classes += [
+            value
+            for value in vars(module).values()
+            if isinstance(value, type)
+            and issubclass(value, BaseSettings)
+            and value.__module__ == module.__name__
+        ]
+    problems = []
+    for settings_class in settings_classes:
+        try:
+            settings_class()
+        except ValidationError as exc:
+            problems.append(str(exc))
+    return "\n".join(problems)
 
 
 def migrate(settings: Settings) -> None:
