@@ -4,7 +4,6 @@
 
 import argparse
 import asyncio
-import logging
 import signal
 import subprocess
 import sys
@@ -16,6 +15,13 @@ import uvicorn
 from pydantic import ValidationError
 
 from .discovery import import_feature_modules
+from .observability.logs import configure_logging, logging_config
+from .observability.multiprocess import multiprocess_directory
+from .observability.tracing import (
+    TracingUnavailableError,
+    check_tracing_installed,
+    tracing_requested,
+)
 from .settings import Settings, get_settings
 
 PACKAGE = __name__.rpartition(".")[0]
@@ -42,14 +48,16 @@ def main(argv: list[str] | None = None) -> None:
         feature.add_commands(commands)
     args = parser.parse_args(argv)
 
-    try:
-        settings = get_settings()
-    except ValidationError as exc:
-        sys.exit(f"Invalid settings (environment variables APP_*):\n{exc}")
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s [pid %(process)d] %(name)s: %(message)s",
-    )
+    problems = settings_problems()
+    if problems:
+        sys.exit("Invalid settings (environment variables APP_*):\n" + problems)
+    settings = get_settings()
+    if tracing_requested():
+        try:
+            check_tracing_installed()
+        except TracingUnavailableError as exc:
+            sys.exit(str(exc))
+    configure_logging(settings.log_format_in_use, settings.log_level)
 
     if args.command == "dev":
         sys.exit(run_dev(settings))
@@ -63,6 +71,30 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(dead_letters(requeue=args.requeue, requeue_all=args.requeue_all))
     else:
         sys.exit(args.handler(settings, args))
+
+
+def settings_problems() -> str:
+    """What is wrong with the service's settings and with each feature's own,
+    all at once: a feature's unsafe production value then stops the start
+    with a message, not its first request."""
+    from pydantic_settings import BaseSettings
+
+    settings_classes: list[type[BaseSettings]] = [Settings]
+    for module in import_feature_modules("settings"):
+        settings_classes += [
+            value
+            for value in vars(module).values()
+            if isinstance(value, type)
+            and issubclass(value, BaseSettings)
+            and value.__module__ == module.__name__
+        ]
+    problems = []
+    for settings_class in settings_classes:
+        try:
+            settings_class()
+        except ValidationError as exc:
+            problems.append(str(exc))
+    return "\n".join(problems)
 
 
 def migrate(settings: Settings) -> None:
@@ -81,19 +113,38 @@ def dead_letters(*, requeue: list[str], requeue_all: bool) -> int:
 
 
 def run_api(settings: Settings, *, reload: bool = False) -> None:
-    uvicorn.run(
-        APP_FACTORY,
-        factory=True,
-        host=settings.api_host,
-        port=settings.api_port,
-        workers=None if reload else settings.api_workers,
-        reload=reload,
-        reload_dirs=[str(Path(__file__).parent)] if reload else None,
-        log_level=settings.log_level.lower(),
-    )
+    # Every API process counts into one set of metrics (see observability/).
+    with multiprocess_directory():
+        uvicorn.run(
+            APP_FACTORY,
+            factory=True,
+            host=settings.api_host,
+            port=settings.api_port,
+            workers=None if reload else settings.api_workers,
+            reload=reload,
+            reload_dirs=[str(Path(__file__).parent)] if reload else None,
+            log_level=settings.log_level.lower(),
+            # Applied again in each process uvicorn spawns (workers, reload).
+            log_config=logging_config(settings.log_format_in_use, settings.log_level),
+        )
 
 
 def run_worker(settings: Settings) -> int:
+    if settings.worker_metrics_port is None:
+        return run_worker_processes(settings)
+    # The worker processes count into files that this process (their
+    # supervisor) adds up on each scrape of the metrics port.
+    with multiprocess_directory():
+        from .observability.worker_metrics import MetricsPortError, serve_worker_metrics
+
+        try:
+            serve_worker_metrics(settings)
+        except MetricsPortError as exc:
+            sys.exit(str(exc))
+        return run_worker_processes(settings)
+
+
+def run_worker_processes(settings: Settings) -> int:
     # taskiq's own worker runner: process supervision, graceful shutdown on
     # SIGTERM, prefetch and concurrency limits.
     from taskiq.cli.worker.args import WorkerArgs
@@ -118,6 +169,8 @@ def run_worker(settings: Settings) -> int:
             grace,
             "--log-level",
             settings.log_level,
+            # Worker processes inherit this process's logging (observability/).
+            "--no-configure-logging",
         ]
     )
     return run_taskiq_worker(args) or 0

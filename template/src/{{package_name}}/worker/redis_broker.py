@@ -46,6 +46,8 @@ logger = logging.getLogger(__name__)
 # redis-py's default when neither the URL nor the caller sets ``socket_timeout``.
 REDIS_PY_SOCKET_TIMEOUT = 5.0
 RECONNECT_DELAY_SECONDS = 1.0
+# The workers' consumer group (also read by the queue-depth metric).
+CONSUMER_GROUP = "taskiq"
 # Scripts take ids as arguments: keep each call far below Lua's stack limit.
 SCRIPT_BATCH = 500
 
@@ -169,7 +171,7 @@ class ReliableRedisStreamBroker(RedisStreamBroker):
         url: str,
         *,
         queue_name: str = "taskiq",
-        consumer_group_name: str = "taskiq",
+        consumer_group_name: str = CONSUMER_GROUP,
         consumer_name: str | None = None,
         idle_timeout_seconds: float = 60.0,
         poll_interval_seconds: float = 0.5,

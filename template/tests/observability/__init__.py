@@ -1,0 +1,1 @@
+"""Request ids, logs and metrics, in process and with real processes."""
