@@ -2,6 +2,10 @@
 
 Copier runs tasks up to three times per update (old copy, project, new copy), so
 every step here is idempotent and cheap, and a missing tool is never fatal.
+
+It does not write uv.lock: that needs the package index and would run on every
+render and update; the service's first `uv run` (or `uv lock`) writes it, and the
+generated README asks the team to commit it for the image and CI (`--locked`).
 """
 
 import argparse
