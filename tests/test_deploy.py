@@ -169,9 +169,15 @@ def test_compose_starts_api_and_worker_after_migrations_and_healthy_stores(
     services = compose(project)["services"]
     stores = {"redis", "postgres"} if name == "postgresql" else {"redis"}
 
-    assert set(services) == {"migrate", "api", "worker"} | stores
+    # Exactly one scheduler, and only with the scheduling module.
+    roles = ["api", "worker"]
+    if "scheduling" in COMBINATIONS[name].get("modules", []):
+        roles.append("scheduler")
+        assert services["scheduler"]["deploy"]["replicas"] == 1
+
+    assert set(services) == {"migrate", *roles} | stores
     assert services["migrate"]["command"] == [PACKAGE, "migrate"]
-    for role in ("api", "worker"):
+    for role in roles:
         assert services[role]["command"] == [PACKAGE, role]
         depends = services[role]["depends_on"]
         assert depends["migrate"] == {"condition": "service_completed_successfully"}
