@@ -161,19 +161,24 @@ def test_compose_file_follows_the_compose_specification(
     assert not validator.is_valid(broken)
 
 
-@pytest.mark.parametrize("name", ["defaults", "postgresql"])
+@pytest.mark.parametrize("name", ["defaults", "postgresql", "rabbitmq"])
 def test_compose_starts_api_and_worker_after_migrations_and_healthy_stores(
     rendered: Any, name: str
 ) -> None:
     project: Path = rendered(name)
     services = compose(project)["services"]
-    stores = {"redis", "postgres"} if name == "postgresql" else {"redis"}
+    answers = COMBINATIONS[name]
+    # Redis always: the broker, or where RabbitMQ services keep results.
+    stores = {"redis"}
+    if answers.get("database") == "postgresql":
+        stores.add("postgres")
+    if answers.get("broker") == "rabbitmq":
+        stores.add("rabbitmq")
 
-    # Exactly one scheduler, and only with the scheduling module.
+    # A scheduler only with the scheduling module.
     roles = ["api", "worker"]
     if "scheduling" in COMBINATIONS[name].get("modules", []):
         roles.append("scheduler")
-        assert services["scheduler"]["deploy"]["replicas"] == 1
 
     assert set(services) == {"migrate", *roles} | stores
     assert services["migrate"]["command"] == [PACKAGE, "migrate"]
@@ -181,8 +186,13 @@ def test_compose_starts_api_and_worker_after_migrations_and_healthy_stores(
         assert services[role]["command"] == [PACKAGE, role]
         depends = services[role]["depends_on"]
         assert depends["migrate"] == {"condition": "service_completed_successfully"}
-        assert depends["redis"] == {"condition": "service_healthy"}
-    if name == "postgresql":
+        for store in stores - {"postgres"}:
+            assert depends[store] == {"condition": "service_healthy"}
+    if "rabbitmq" in stores:
+        environment = services["worker"]["environment"]
+        assert environment["APP_BROKER_URL"].startswith("amqp://")
+        assert environment["APP_RESULT_BACKEND_URL"] == "redis://redis:6379/0"
+    if "postgres" in stores:
         migrate_depends = services["migrate"]["depends_on"]
         assert migrate_depends["postgres"] == {"condition": "service_healthy"}
         url = services["api"]["environment"]["APP_DATABASE_URL"]
