@@ -1,6 +1,10 @@
 """What the benchmarks share: a generated service to run, and process memory."""
 
+import os
+import platform
 import warnings
+from datetime import UTC, datetime
+from importlib.metadata import version
 from pathlib import Path
 
 import copier
@@ -31,3 +35,23 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def machine_report(packages: list[str], *, machine: bool = True) -> str:
+    """What the figures depend on: the machine, its load now, the versions."""
+    lines = []
+    if machine:
+        model = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+        lines.append(
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} cores, {model}; "
+            f"Python {platform.python_version()}"
+        )
+    load = Path("/proc/loadavg").read_text().split()[:3]
+    lines.append(f"load average (1, 5, 15 min): {', '.join(load)}")
+    if packages:
+        lines.append(", ".join(f"{name} {version(name)}" for name in packages))
+    return "\n".join(lines)
