@@ -34,12 +34,12 @@ from typing import Any, cast
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 from taskiq import AckableMessage, BrokerMessage
-from taskiq.serializers import JSONSerializer
-from taskiq_redis import RedisAsyncResultBackend, RedisStreamBroker
+from taskiq_redis import RedisStreamBroker
 
 from .holds import Holds
 from .labels import delay_seconds
 from .poison import DeadLetter, log_parked, poison_reason
+from .redis_results import RedisResultBackend
 
 logger = logging.getLogger(__name__)
 
@@ -504,12 +504,8 @@ def dead_letter_key(queue_name: str) -> str:
 
 def redis_result_backend(
     url: str, *, result_ttl_seconds: int, **connection_kwargs: Any
-) -> RedisAsyncResultBackend[Any]:
-    """Results as JSON that expire. taskiq-redis pickles by default, and
-    unpickling runs code: anyone able to write to Redis could run it in workers."""
-    return RedisAsyncResultBackend(
-        redis_url=url,
-        serializer=JSONSerializer(),
-        result_ex_time=result_ttl_seconds,
-        **connection_kwargs,
+) -> RedisResultBackend[Any]:
+    """Results as JSON that expire, through one shared client."""
+    return RedisResultBackend(
+        url, result_ttl_seconds=result_ttl_seconds, **connection_kwargs
     )
