@@ -10,7 +10,7 @@ Results are JSON, not pickles: unpickling runs code, so anyone able to write to
 Redis could run it in workers.
 """
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from redis.asyncio import Redis
 from taskiq import TaskiqResult
@@ -50,7 +50,7 @@ class RedisResultBackend(RedisAsyncResultBackend[ReturnType]):
         value = await self.redis.get(self._task_name(task_id))
         if value is None:
             raise ResultIsMissingError
-        result = TaskiqResult[ReturnType].model_validate(self.serializer.loadb(value))
+        result = TaskiqResult[ReturnType].model_validate(self._load(value))
         if not with_logs:
             result.log = None
         return result
@@ -65,7 +65,7 @@ class RedisResultBackend(RedisAsyncResultBackend[ReturnType]):
         value = await self.redis.get(self._progress_key(task_id))
         if value is None:
             return None
-        return TaskProgress[ReturnType].model_validate(self.serializer.loadb(value))
+        return TaskProgress[ReturnType].model_validate(self._load(value))
 
     async def shutdown(self) -> None:
         await self.redis.aclose()
@@ -73,3 +73,7 @@ class RedisResultBackend(RedisAsyncResultBackend[ReturnType]):
 
     def _progress_key(self, task_id: str) -> str:
         return self._task_name(task_id) + PROGRESS_KEY_SUFFIX
+
+    def _load(self, value: bytes | str) -> Any:
+        # Always bytes: the pool's clients do not decode responses.
+        return self.serializer.loadb(cast("bytes", value))
