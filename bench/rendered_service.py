@@ -15,7 +15,8 @@ PACKAGE = "bench_service"
 
 
 def render(destination: Path, modules: list[str]) -> None:
-    """This checkout of the template (uncommitted changes included)."""
+    """This checkout of the template (uncommitted changes included), or the
+    commit named by ``BENCH_VCS_REF`` (to compare two versions)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         copier.run_copy(
@@ -25,7 +26,7 @@ def render(destination: Path, modules: list[str]) -> None:
             defaults=True,
             unsafe=True,
             quiet=True,
-            vcs_ref="HEAD",
+            vcs_ref=os.environ.get("BENCH_VCS_REF", "HEAD"),
         )
 
 

@@ -67,10 +67,34 @@ def run_script(directory: Path, env: dict[str, str], script: str) -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
+def cpu_seconds(roots: list[int]) -> float:
+    """CPU time used so far by these processes and all their descendants."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # Fields after the command name, which may hold spaces: ")".
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:  # The process ended meanwhile.
+            continue
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        times[pid] = (int(fields[11]) + int(fields[12])) / tick
+    total, wanted = 0.0, set(roots)
+    for pid in sorted(times):
+        ancestor = pid
+        while ancestor not in wanted and ancestor > 1:
+            ancestor = parents.get(ancestor, 0)
+        if ancestor in wanted:
+            total += times[pid]
+    return total
+
+
 @contextmanager
 def workers(
     queue: Queue, directory: Path, env: dict[str, str], processes: int
-) -> Iterator[None]:
+) -> Iterator[list[int]]:
     started = [
         subprocess.Popen(
             command,
@@ -82,7 +106,7 @@ def workers(
         for command in queue.workers(processes)
     ]
     try:
-        yield
+        yield [process.pid for process in started]
     finally:
         for process in started:
             process.terminate()
@@ -96,21 +120,25 @@ def workers(
 
 def drain(
     queue: Queue, directory: Path, env: dict[str, str], tasks: int, processes: int
-) -> float:
-    """Run workers until every task had its effect; tasks per second."""
+) -> tuple[float, float]:
+    """Run workers until every task had its effect: tasks per second, and the
+    workers' CPU time per task in µs (which the machine's load bends less)."""
     counter = redis.Redis.from_url(REDIS_URL)
     key = env["BENCH_KEY"]
     try:
-        with workers(queue, directory, env, processes):
+        with workers(queue, directory, env, processes) as pids:
             deadline = time.monotonic() + 600
             while not int(counter.get(key) or 0):
                 assert time.monotonic() < deadline, "no task ran"
                 time.sleep(0.001)
             started, first = time.perf_counter(), int(counter.get(key) or 0)
+            cpu_at_start = cpu_seconds(pids)
             while (done := int(counter.get(key) or 0)) < tasks:
                 assert time.monotonic() < deadline, f"{done}/{tasks} tasks ran"
                 time.sleep(0.005)
-            return (tasks - first) / (time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            cpu = cpu_seconds(pids) - cpu_at_start
+            return (tasks - first) / elapsed, cpu / (tasks - first) * 1e6
     finally:
         counter.close()
 
@@ -144,12 +172,12 @@ def throughput(queue: Queue, directory: Path, base: dict[str, str], tasks: int) 
         env = {**run_env(queue, directory, base), "BENCH_TASKS": str(tasks)}
         try:
             enqueue = float(run_script(directory, env, "bench_send.py"))
-            drained = drain(queue, directory, env, tasks, processes)
+            drained, cpu = drain(queue, directory, env, tasks, processes)
         finally:
             clean(env)
         print(
             f"| {queue.name} | {queue.delivery} | {processes} "
-            f"| {enqueue:,.0f} | {drained:,.0f} |",
+            f"| {enqueue:,.0f} | {drained:,.0f} | {cpu:,.0f} |",
             flush=True,
         )
 
@@ -230,6 +258,7 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=5000)
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--only", nargs="*", help="queue names to run (substrings)")
+    parser.add_argument("--no-latency", action="store_true")
     args = parser.parse_args()
     print(machine_report(["taskiq", "taskiq-redis", "redis", "hiredis", "celery"]))
     print(machine_report(["kombu", "arq", "dramatiq"], machine=False), "\n")
@@ -256,13 +285,19 @@ def main() -> None:
             queue.write(directories[queue.name])
 
         print(f"Throughput: {args.tasks:,} tasks; each increments a Redis counter\n")
-        print("| queue | delivery | worker processes | enqueue/s | drain/s |")
-        print("| --- | --- | ---: | ---: | ---: |")
+        print(
+            "| queue | delivery | worker processes | enqueue/s | drain/s "
+            "| worker CPU µs/task |"
+        )
+        print("| --- | --- | ---: | ---: | ---: | ---: |")
         for queue in queues:
             throughput(queue, directories[queue.name], base, args.tasks)
-        print(f"\nRound trip, send to result in the caller: {args.samples} tasks\n")
-        print("| queue | caller waits by | p50 (ms) | p99 (ms) |")
-        print("| --- | --- | ---: | ---: |")
+        if args.no_latency:
+            queues = []
+        else:
+            print(f"\nRound trip, send to result in the caller: {args.samples} tasks")
+            print("\n| queue | caller waits by | p50 (ms) | p99 (ms) |")
+            print("| --- | --- | ---: | ---: |")
         for queue in queues:
             if "without hiredis" not in queue.name:
                 latency(queue, directories[queue.name], base, args.samples)
