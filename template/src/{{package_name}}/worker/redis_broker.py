@@ -9,7 +9,8 @@ task is done. Left as it is, it also
 * re-runs any task longer than ``idle_timeout`` while it is still running;
 * never trims its stream, which grows by every task ever sent;
 * ignores the ``delay`` label, so retries "in 4 s" run at once;
-* opens a new client for every message sent and every acknowledgement;
+* opens a new client for every message sent and every acknowledgement, and
+  sends one ``XACK`` per message (grouped here, see ``redis_acks.py``);
 * fails the start of any process, API included, while Redis is down;
 * ends the worker process on the first connection error;
 * acknowledges and drops messages it cannot run, which are parked here in the
@@ -39,6 +40,7 @@ from taskiq_redis import RedisStreamBroker
 from .holds import Holds
 from .labels import delay_seconds
 from .poison import DeadLetter, log_parked, poison_reason
+from .redis_acks import GroupedAcks
 from .redis_results import RedisResultBackend
 
 logger = logging.getLogger(__name__)
@@ -227,6 +229,7 @@ class ReliableRedisStreamBroker(RedisStreamBroker):
         self._touch_script = self.redis.register_script(_TOUCH)
         self._trim_acknowledged = self.redis.register_script(_TRIM_ACKNOWLEDGED)
         self._requeue = self.redis.register_script(_REQUEUE)
+        self._acks = GroupedAcks(self.redis, self.queue_name, consumer_group_name)
 
     async def kick(self, message: BrokerMessage) -> None:
         # Upstream opens a client per message and ignores ``delay``. Here: one
@@ -306,6 +309,7 @@ class ReliableRedisStreamBroker(RedisStreamBroker):
         back messages fetched but never finished (prefetched and discarded, or
         abandoned at the shutdown timeout) for re-delivery now, not after
         ``idle_timeout``."""
+        await self._acks.wait()
         if self._heartbeat is not None:
             self._heartbeat.cancel()
             await asyncio.wait([self._heartbeat])
@@ -444,9 +448,7 @@ class ReliableRedisStreamBroker(RedisStreamBroker):
             # once idle (at least once), never kept alive forever.
             self._holds.acknowledged(message_id)
             try:
-                await self.redis.xack(
-                    self.queue_name, self.consumer_group_name, message_id
-                )
+                await self._acks.acknowledge(message_id)
             except RedisError as exc:
                 logger.warning("Could not acknowledge %r: %s", message_id, exc)
 
