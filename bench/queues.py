@@ -23,6 +23,32 @@ from rendered_service import PACKAGE
 # Environment of both: BENCH_REDIS_URL, BENCH_QUEUE, BENCH_KEY, BENCH_TASKS,
 # and for latency BENCH_POLL (seconds between result checks, "" for default).
 
+# Callers of the synchronous queues (Celery, Dramatiq): the same loops, each
+# with its own send or round trip.
+SYNC_SEND = """
+import os, time
+from bench_tasks import effect
+
+key, tasks = os.environ["BENCH_KEY"], int(os.environ["BENCH_TASKS"])
+started = time.perf_counter()
+for _ in range(tasks):
+    {send}
+print(tasks / (time.perf_counter() - started))
+"""
+
+SYNC_LATENCY = """
+import json, os, time
+from bench_tasks import effect
+
+key, tasks = os.environ["BENCH_KEY"], int(os.environ["BENCH_TASKS"])
+latencies = []
+for _ in range(tasks):
+    started = time.perf_counter()
+    {round_trip}
+    latencies.append((time.perf_counter() - started) * 1000)
+print(json.dumps(latencies))
+"""
+
 TASKIQ_SEND = """
 import asyncio, os, time
 from taskiq.kicker import AsyncKicker
@@ -139,30 +165,10 @@ def effect(key: str) -> None:
     counter.incr(key)
 """
 
-CELERY_SEND = """
-import os, time
-from bench_tasks import effect
-
-key, tasks = os.environ["BENCH_KEY"], int(os.environ["BENCH_TASKS"])
-started = time.perf_counter()
-for _ in range(tasks):
-    effect.delay(key)
-print(tasks / (time.perf_counter() - started))
-"""
+CELERY_SEND = SYNC_SEND.format(send="effect.delay(key)")
 
 # Celery's Redis result backend wakes the caller through pub/sub: no poll.
-CELERY_LATENCY = """
-import json, os, time
-from bench_tasks import effect
-
-key, tasks = os.environ["BENCH_KEY"], int(os.environ["BENCH_TASKS"])
-latencies = []
-for _ in range(tasks):
-    started = time.perf_counter()
-    effect.delay(key).get(timeout=30)
-    latencies.append((time.perf_counter() - started) * 1000)
-print(json.dumps(latencies))
-"""
+CELERY_LATENCY = SYNC_LATENCY.format(round_trip="effect.delay(key).get(timeout=30)")
 
 # ARQ: up to 1,000 jobs at once per process and a 5 ms poll of the queue
 # (defaults: 10 jobs, 0.5 s, which cap it near 20 tasks/s); results kept only
@@ -263,30 +269,12 @@ def effect(key: str) -> None:
     counter.incr(key)
 """
 
-DRAMATIQ_SEND = """
-import os, time
-from bench_tasks import effect
-
-key, tasks = os.environ["BENCH_KEY"], int(os.environ["BENCH_TASKS"])
-started = time.perf_counter()
-for _ in range(tasks):
-    effect.send(key)
-print(tasks / (time.perf_counter() - started))
-"""
+DRAMATIQ_SEND = SYNC_SEND.format(send="effect.send(key)")
 
 # Dramatiq's Redis result backend blocks on the result key: no poll.
-DRAMATIQ_LATENCY = """
-import json, os, time
-from bench_tasks import effect
-
-key, tasks = os.environ["BENCH_KEY"], int(os.environ["BENCH_TASKS"])
-latencies = []
-for _ in range(tasks):
-    started = time.perf_counter()
-    effect.send(key).get_result(block=True, timeout=30_000)
-    latencies.append((time.perf_counter() - started) * 1000)
-print(json.dumps(latencies))
-"""
+DRAMATIQ_LATENCY = SYNC_LATENCY.format(
+    round_trip="effect.send(key).get_result(block=True, timeout=30_000)"
+)
 
 # Keeps redis-py from finding hiredis (arq, in the bench group, installs it;
 # generated services do not list it).
