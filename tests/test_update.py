@@ -13,12 +13,34 @@ import copier
 import pytest
 
 from .rendering import ALL_MODULES, BASE_ANSWERS, PACKAGE, ROOT, python, run
+from .template_history import undeclared_removals
+from .test_migrations import REMOVED
 
 # A template change between the two releases of the throwaway copy: a changed
 # line in a shared module and a new file.
 CHANGED_FILE = Path("template/src/{{package_name}}/health/router.py")
 CHANGE = ("CHECK_TIMEOUT_SECONDS = 2.0", "CHECK_TIMEOUT_SECONDS = 3.0")
 NEW_FILE = Path("template/CHANGELOG.md")
+
+# Release 1.2.0 moves a module (its importers follow) and changes a line of it,
+# with the `_migrations` entry copier.yml documents for a move.
+PACKAGE_DIR = Path("template/src/{{package_name}}")
+MOVED = ("users/service.py", "users/accounts.py")
+MOVED_CHANGE = ("your account is ready.", "your account is ready to use.")
+IMPORTERS = {
+    PACKAGE_DIR / "users/router.py": "from . import service",
+    PACKAGE_DIR / "users/tasks.py": "from . import service",
+    Path("template/tests/test_users.py.jinja"): "users import service",
+}
+MOVE_MIGRATION = """_migrations:
+  - version: "1.2.0"
+    command:
+      - "{{ _copier_python }}"
+      - "{{ _copier_conf.src_path }}/hooks/move_files.py"
+      - "--template={{ _copier_conf.src_path }}"
+      - "src/{{ package_name }}/users/service.py"
+      - "src/{{ package_name }}/users/accounts.py"
+"""
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -46,7 +68,8 @@ def commit_all(cwd: Path, message: str) -> None:
 
 @pytest.fixture(scope="module")
 def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """This template at two releases: 1.0.0 (as it is) and 1.1.0 (with CHANGE)."""
+    """This template at three releases: 1.0.0 (as it is), 1.1.0 (with CHANGE) and
+    1.2.0 (with MOVED)."""
     repo = tmp_path_factory.mktemp("template-repo")
     files = git(ROOT, "ls-files", "--cached", "--others", "--exclude-standard")
     for name in files.splitlines():
@@ -65,6 +88,24 @@ def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (repo / NEW_FILE).write_text("# Changelog\n\n- Readiness checks wait 3 s.\n")
     commit_all(repo, "release 1.1.0")
     git(repo, "tag", "1.1.0")
+
+    source, target = (PACKAGE_DIR / path for path in MOVED)
+    git(repo, "mv", str(source), str(target))
+    moved = repo / target
+    assert MOVED_CHANGE[0] in moved.read_text(), "MOVED_CHANGE no longer matches"
+    moved.write_text(moved.read_text().replace(*MOVED_CHANGE))
+    for importer, line in IMPORTERS.items():
+        text = (repo / importer).read_text()
+        assert line in text, f"{importer} no longer imports the moved module"
+        renamed = line.replace("import service", "import accounts as service")
+        (repo / importer).write_text(text.replace(line, renamed))
+    copier_yml = repo / "copier.yml"
+    assert "\n_migrations: []\n" in copier_yml.read_text()
+    copier_yml.write_text(
+        copier_yml.read_text().replace("\n_migrations: []\n", "\n" + MOVE_MIGRATION)
+    )
+    commit_all(repo, "release 1.2.0")
+    git(repo, "tag", "1.2.0")
     return repo
 
 
@@ -223,3 +264,82 @@ def test_conflicting_edit_is_reported_and_refused_by_the_service(
     )
     assert check.returncode == 1, check.stdout[-3000:]
     assert "test_no_conflict_markers" in check.stdout
+
+
+MOVED_FROM, MOVED_TO = (Path("src", PACKAGE, path) for path in MOVED)
+
+
+def test_a_move_is_declared_in_the_release_that_makes_it(template_repo: Path) -> None:
+    assert undeclared_removals(template_repo, REMOVED) == []
+
+
+def test_unmodified_service_follows_a_moved_file(generate: Render) -> None:
+    project = generate("service", "1.1.0")
+
+    update(project, vcs_ref="1.2.0")
+
+    assert_no_conflicts(project)
+    assert_same_tree(project, generate("fresh", "1.2.0"))
+
+
+def test_team_edits_follow_a_moved_file(generate: Render) -> None:
+    project = generate("service", "1.1.0")
+    edit = (
+        "\n\nasync def count_users(session: AsyncSession) -> int:\n"
+        "    return await session.scalar(select(func.count(User.id))) or 0\n"
+    )
+    moved = project / MOVED_FROM
+    moved.write_text(
+        moved.read_text().replace(
+            "from sqlalchemy import delete, select",
+            "from sqlalchemy import delete, func, select",
+        )
+        + edit
+    )
+    commit_all(project, "team counts users")
+
+    update(project, vcs_ref="1.2.0")
+
+    assert_no_conflicts(project)
+    assert not (project / MOVED_FROM).exists()
+    content = (project / MOVED_TO).read_text()
+    assert edit in content
+    assert "from sqlalchemy import delete, func, select" in content
+    assert MOVED_CHANGE[1] in content
+    tests = run(
+        python("pytest", "-q", "-p", "no:cacheprovider", "tests/test_users.py"),
+        cwd=project,
+        env={"PYTHONPATH": str(project / "src")},
+    )
+    assert tests.returncode == 0, tests.stdout[-3000:]
+
+
+def test_a_moved_file_the_team_deleted_stays_deleted(generate: Render) -> None:
+    project = generate("service", "1.1.0")
+    git(project, "rm", "--quiet", str(MOVED_FROM))
+    commit_all(project, "team deletes the module")
+
+    update(project, vcs_ref="1.2.0")
+
+    assert_no_conflicts(project)
+    assert not (project / MOVED_FROM).exists()
+    assert not (project / MOVED_TO).exists()
+
+
+def test_conflicting_edit_of_a_moved_file_is_marked(generate: Render) -> None:
+    project = generate("service", "1.1.0")
+    moved = project / MOVED_FROM
+    # The team changed the very line that release 1.2.0 changes.
+    moved.write_text(
+        moved.read_text().replace(MOVED_CHANGE[0], "your account is live.")
+    )
+    commit_all(project, "team rewords the welcome e-mail")
+
+    update(project, vcs_ref="1.2.0")
+
+    content = (project / MOVED_TO).read_text()
+    assert "<<<<<<< before updating" in content
+    assert "your account is live." in content
+    assert MOVED_CHANGE[1] in content
+    unmerged = git(project, "diff", "--name-only", "--diff-filter=U").split()
+    assert unmerged == [str(MOVED_TO)]
