@@ -4,7 +4,8 @@ question or choice fails here until a combination renders it)."""
 from itertools import product
 from typing import Any
 
-from .rendering import ALL_MODULES, COMBINATIONS, COPIER_YML
+from .rendering import ALL_MODULES, BASE_ANSWERS, COMBINATIONS, COPIER_YML
+from .test_update_from_history import NON_DEFAULT
 
 CHOICE_QUESTIONS = {
     name: list(spec["choices"].values())
@@ -49,5 +50,18 @@ def test_every_module_meets_every_broker_and_database_choice() -> None:
 def test_combinations_only_answer_real_questions() -> None:
     """Copier silently ignores unknown --data keys: a typo would test nothing."""
     questions = {name for name in COPIER_YML if not name.startswith("_")}
-    unknown = {key for c in COMBINATIONS.values() for key in c} - questions
+    answer_sets = [*COMBINATIONS.values(), BASE_ANSWERS, NON_DEFAULT]
+    unknown = {key for answers in answer_sets for key in answers} - questions
     assert unknown == set()
+
+
+def test_the_update_from_history_moves_every_choice_off_its_default() -> None:
+    """A new question or choice joins the non-default service that is updated
+    from the previous version (where a changed meaning would show)."""
+    assert NON_DEFAULT["modules"] == ALL_MODULES
+    at_default = [
+        question
+        for question in CHOICE_QUESTIONS
+        if answer(NON_DEFAULT, question) == COPIER_YML[question].get("default")
+    ]
+    assert at_default == []

@@ -2,9 +2,6 @@
 modules come and go. Runs against a throwaway git copy of this template with its
 own tags, so results never depend on the developer's tags or uncommitted state."""
 
-import shutil
-import subprocess
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,9 +9,17 @@ from typing import Any
 import copier
 import pytest
 
-from .rendering import ALL_MODULES, BASE_ANSWERS, PACKAGE, ROOT, python, run
-from .template_history import undeclared_removals
+from . import updating
+from .rendering import ALL_MODULES, PACKAGE, python, run
+from .template_history import git, undeclared_removals
 from .test_migrations import REMOVED
+from .updating import (
+    assert_no_conflicts,
+    assert_same_tree,
+    commit_all,
+    copy_working_tree,
+    update,
+)
 
 # A template change between the two releases of the throwaway copy: a changed
 # line in a shared module and a new file.
@@ -43,41 +48,13 @@ MOVE_MIGRATION = """_migrations:
 """
 
 
-def git(cwd: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
-    )
-    return result.stdout
-
-
-def commit_all(cwd: Path, message: str) -> None:
-    git(cwd, "add", "-A")
-    git(
-        cwd,
-        "-c",
-        "user.name=Test",
-        "-c",
-        "user.email=test@example.com",
-        "commit",
-        "--quiet",
-        "--no-verify",
-        "-m",
-        message,
-    )
-
-
 @pytest.fixture(scope="module")
 def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """This template at three releases: 1.0.0 (as it is), 1.1.0 (with CHANGE) and
     1.2.0 (with MOVED)."""
     repo = tmp_path_factory.mktemp("template-repo")
-    files = git(ROOT, "ls-files", "--cached", "--others", "--exclude-standard")
-    for name in files.splitlines():
-        source = ROOT / name
-        if source.is_file():
-            (repo / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, repo / name)
     git(repo, "init", "--quiet")
+    copy_working_tree(repo)
     commit_all(repo, "release 1.0.0")
     git(repo, "tag", "1.0.0")
 
@@ -115,58 +92,9 @@ Render = Callable[..., Path]
 @pytest.fixture
 def generate(template_repo: Path, tmp_path: Path) -> Render:
     def make(name: str, ref: str, **answers: Any) -> Path:
-        destination = tmp_path / name
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            copier.run_copy(
-                str(template_repo),
-                destination,
-                data={**BASE_ANSWERS, **answers},
-                defaults=True,
-                unsafe=True,
-                quiet=True,
-                vcs_ref=ref,
-            )
-        commit_all(destination, f"generated from {ref}")
-        return destination
+        return updating.generate(template_repo, tmp_path / name, ref, **answers)
 
     return make
-
-
-def update(project: Path, **kwargs: Any) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        copier.run_update(
-            project, defaults=True, unsafe=True, quiet=True, overwrite=True, **kwargs
-        )
-
-
-def tree(project: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(project)): p.read_bytes()
-        for p in sorted(project.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(project).parts
-    }
-
-
-def assert_no_conflicts(project: Path) -> None:
-    """Copier exits 0 even when it leaves conflicts: look for them."""
-    files = tree(project)
-    assert [name for name in files if name.endswith(".rej")] == []
-    markers = [
-        name
-        for name, content in files.items()
-        if b"\n<<<<<<< " in content or b"\n>>>>>>> " in content
-    ]
-    assert markers == []
-    assert git(project, "diff", "--name-only", "--diff-filter=U") == ""
-
-
-def assert_same_tree(actual: Path, expected: Path) -> None:
-    actual_files, expected_files = tree(actual), tree(expected)
-    assert sorted(actual_files) == sorted(expected_files)
-    different = [n for n in actual_files if actual_files[n] != expected_files[n]]
-    assert different == []
 
 
 def test_unmodified_service_updates_to_exactly_a_fresh_render(
