@@ -2,12 +2,14 @@
 modules come and go. Runs against a throwaway git copy of this template with its
 own tags, so results never depend on the developer's tags or uncommitted state."""
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import copier
 import pytest
+import yaml
 
 from . import updating
 from .rendering import ALL_MODULES, PACKAGE, python, run
@@ -271,3 +273,30 @@ def test_conflicting_edit_of_a_moved_file_is_marked(generate: Render) -> None:
     assert MOVED_CHANGE[1] in content
     unmerged = git(project, "diff", "--name-only", "--diff-filter=U").split()
     assert unmerged == [str(MOVED_TO)]
+
+
+def template_update_step(project: Path) -> str:
+    """The shell of the generated workflow's template-update step."""
+    workflow = yaml.safe_load((project / ".github/workflows/ci.yml").read_text())
+    steps = [step for job in workflow["jobs"].values() for step in job["steps"]]
+    (step,) = [s for s in steps if "copier check-update" in s.get("run", "")]
+    script: str = step["run"]
+    # This environment's Copier instead of one uvx would fetch.
+    return script.replace("uvx copier", f"{sys.executable} -m copier")
+
+
+@pytest.mark.parametrize(
+    ("ref", "notice"), [("1.1.0", True), ("1.2.0", False)], ids=["behind", "latest"]
+)
+def test_service_ci_reports_a_newer_template_release_without_failing(
+    generate: Render, ref: str, notice: bool
+) -> None:
+    project = generate("service", ref)
+
+    step = run(
+        ["bash", "-eo", "pipefail", "-c", template_update_step(project)], project
+    )
+
+    assert step.returncode == 0, step.stdout + step.stderr
+    assert ("::notice title=Template update::" in step.stdout) is notice
+    assert "::warning" not in step.stdout
