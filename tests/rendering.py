@@ -17,16 +17,30 @@ ALL_MODULES: list[str] = list(COPIER_YML["modules"]["choices"].values())
 BASE_ANSWERS = {"project_name": "Demo Service"}
 PACKAGE = "demo_service"
 
-# Named combinations of answers; every module alone, none, all, and each
-# production choice that changes files.
+# Named combinations of answers: every module alone, none, all, and each
+# production choice; together they render every pair of answers (test_matrix).
 COMBINATIONS: dict[str, dict[str, Any]] = {
     "defaults": {},
-    "no-modules": {"modules": [], "python_version": "3.12"},
+    "no-modules": {"modules": [], "python_version": "3.13"},
     "all-modules": {"modules": ALL_MODULES},
-    **{f"only-{module}": {"modules": [module]} for module in ALL_MODULES},
+    **{
+        f"only-{module}": {"modules": [module], "python_version": "3.12"}
+        for module in ALL_MODULES
+    },
     "postgresql": {"database": "postgresql", "modules": ALL_MODULES},
     "rabbitmq": {"broker": "rabbitmq", "modules": ALL_MODULES},
-    "python-3.13": {"python_version": "3.13"},
+    "python-3.12-rabbitmq-postgresql": {
+        "python_version": "3.12",
+        "broker": "rabbitmq",
+        "database": "postgresql",
+        "modules": [],
+    },
+    "python-3.13-rabbitmq-postgresql": {
+        "python_version": "3.13",
+        "broker": "rabbitmq",
+        "database": "postgresql",
+        "modules": ALL_MODULES,
+    },
 }
 
 

@@ -1,7 +1,7 @@
 """The render matrix covers every answer a user can give (a ratchet: a new
 question or choice fails here until a combination renders it)."""
 
-from itertools import product
+from itertools import combinations
 from typing import Any
 
 from .rendering import ALL_MODULES, BASE_ANSWERS, COMBINATIONS, COPIER_YML
@@ -30,21 +30,36 @@ def test_every_choice_is_rendered() -> None:
     assert missing == []
 
 
-def test_every_module_meets_every_broker_and_database_choice() -> None:
-    pairs = {
-        (module, question, value)
-        for module in ALL_MODULES
-        for question in ("broker", "database")
-        for value in CHOICE_QUESTIONS[question]
+Answer = tuple[str, Any]
+
+
+def answers(combination: dict[str, Any]) -> set[Answer]:
+    """The combination as (question, value) pairs, one per chosen module."""
+    chosen = {
+        (question, answer(combination, question)) for question in CHOICE_QUESTIONS
     }
-    covered = {
-        (module, question, answer(combination, question))
+    return chosen | {("modules", module) for module in answer(combination, "modules")}
+
+
+def test_every_pair_of_answers_is_rendered_together() -> None:
+    """Pairwise: each module with each choice, and the choices with each other."""
+    every = {
+        (question, value)
+        for question, values in CHOICE_QUESTIONS.items()
+        for value in values
+    } | {("modules", module) for module in ALL_MODULES}
+    # Two values of one single-choice question never meet.
+    possible = {
+        tuple(sorted(pair))
+        for pair in combinations(sorted(every), 2)
+        if pair[0][0] != pair[1][0] or pair[0][0] == "modules"
+    }
+    rendered = {
+        tuple(sorted(pair))
         for combination in COMBINATIONS.values()
-        for module, question in product(
-            answer(combination, "modules"), ("broker", "database")
-        )
+        for pair in combinations(sorted(answers(combination)), 2)
     }
-    assert sorted(pairs - covered) == []
+    assert sorted(possible - rendered) == []
 
 
 def test_combinations_only_answer_real_questions() -> None:
