@@ -1,9 +1,9 @@
 """Services generated from the previous version of this template, as it really
-was, update to this one: the latest release tag, or the previous commit while
-there is no release. Unlike test_update.py, whose releases are variations of
-the current files, this catches what changed between real versions: a question
-renamed (old answers silently dropped), a removal copier.yml does not declare,
-a hook that writes files."""
+was, update to this one: the latest release tag or, while there is none, the
+commit before the latest template change. Unlike test_update.py, whose releases
+are variations of the current files, this catches what changed between real
+versions: a question renamed (old answers silently dropped), a removal
+copier.yml does not declare, a hook that writes files."""
 
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,9 @@ from .updating import (
     update,
 )
 
+# What a template version consists of, for Copier.
+TEMPLATE_INPUTS = ("template", "copier.yml", "hooks")
+
 # Every answer away from its default, so that one whose meaning changed shows.
 NON_DEFAULT = {
     "modules": ALL_MODULES,
@@ -33,13 +36,17 @@ NON_DEFAULT = {
 
 
 def previous_version(repo: Path) -> str:
-    """The newest release tag behind HEAD, else HEAD's parent."""
+    """The newest release tag before HEAD; before the first release, the commit
+    before the latest change to what Copier renders or runs."""
     releases = sorted(
         (Version(tag), tag)
         for tag in git(repo, "tag", "--merged", "HEAD~1").split()
         if is_version(tag)
     )
-    return releases[-1][1] if releases else git(repo, "rev-parse", "HEAD~1").strip()
+    if releases:
+        return releases[-1][1]
+    changed = git(repo, "log", "-1", "--format=%H", "--", *TEMPLATE_INPUTS).strip()
+    return git(repo, "rev-parse", f"{changed}~1").strip()
 
 
 def is_version(tag: str) -> bool:
@@ -56,9 +63,11 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     version before it."""
     repo = tmp_path_factory.mktemp("history") / "template"
     git(repo.parent, "clone", "--quiet", str(ROOT), str(repo))
+    # Before this checkout's commit: the version before the one under test.
+    previous = previous_version(repo)
     copy_working_tree(repo)
     commit_all(repo, "this checkout")
-    return repo, previous_version(repo)
+    return repo, previous
 
 
 def offered(repo: Path, version: str, answers: dict[str, Any]) -> dict[str, Any]:
