@@ -60,8 +60,8 @@ def create_broker(settings: Settings, job_events: JobEventLog) -> AsyncBroker:
     elif scheme not in BROKER_SCHEMES:
         # A broker chosen when the service was generated builds itself in its
         # own module (see discovery.optional_brokers).
-        build: Callable[[Settings], AsyncBroker]
-        build = optional_brokers()[scheme].broker_from_settings
+        module = optional_brokers()[scheme]
+        build: Callable[[Settings], AsyncBroker] = module.broker_from_settings
         broker = build(settings).with_result_backend(create_result_backend(settings))
     else:
         # A Redis that does not answer fails a send within the timeout, and the
