@@ -1,21 +1,20 @@
 """Build the broker and result backend named by ``APP_BROKER_URL``."""
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from taskiq import AsyncBroker, AsyncResultBackend, InMemoryBroker
 
+from ..discovery import optional_brokers
 from ..jobs.events import JobEventLog, MemoryJobEventLog
 from ..jobs.tracking import JobTrackingMiddleware
 from ..observability.task_middlewares import (
     RequestIdLabelMiddleware,
     TaskMetricsMiddleware,
 )
-from ..settings import Settings
-{%- if broker == 'rabbitmq' %}
-from .rabbitmq_broker import RabbitMQBroker
-{%- endif %}
+from ..settings import BROKER_SCHEMES, Settings
 from .redis_broker import ReliableRedisStreamBroker, redis_result_backend
 from .redis_events import RedisJobEventLog
 from .retries import BackoffRetryMiddleware
@@ -58,18 +57,12 @@ def create_broker(settings: Settings, job_events: JobEventLog) -> AsyncBroker:
             max_deliveries=settings.task_max_deliveries,
             claim_batch=min(8, settings.worker_concurrency),
         ).with_result_backend(create_result_backend(settings))
-{%- if broker == 'rabbitmq' %}
-    elif settings.broker_is_rabbitmq:
-        broker = RabbitMQBroker(
-            url,
-            queue_name=settings.task_queue,
-            max_deliveries=settings.task_max_deliveries,
-            # Unacknowledged messages per worker process: those it runs at once
-            # plus those it may hold in advance.
-            prefetch=settings.worker_concurrency + settings.worker_prefetch,
-            connect_timeout=settings.broker_timeout_seconds,
-        ).with_result_backend(create_result_backend(settings))
-{%- endif %}
+    elif scheme not in BROKER_SCHEMES:
+        # A broker chosen when the service was generated builds itself in its
+        # own module (see discovery.optional_brokers).
+        module = optional_brokers()[scheme]
+        build: Callable[[Settings], AsyncBroker] = module.broker_from_settings
+        broker = build(settings).with_result_backend(create_result_backend(settings))
     else:
         # A Redis that does not answer fails a send within the timeout, and the
         # API answers 503 instead of holding the request.

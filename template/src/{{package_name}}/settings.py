@@ -7,7 +7,11 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-BROKER_SCHEMES = ("sqlite", "redis", "rediss", "memory"{% if broker == 'rabbitmq' %}, "amqp", "amqps"{% endif %})
+from .discovery import optional_brokers
+
+# Built in; a broker chosen when the service was generated adds its own schemes
+# (see discovery.optional_brokers).
+BROKER_SCHEMES = ("sqlite", "redis", "rediss", "memory")
 # Where task results and job events (and modules' shared state) can live.
 STORE_SCHEMES = ("sqlite", "redis", "rediss")
 
@@ -24,8 +28,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./var/app.db"
     broker_url: str = "sqlite:///./var/broker.db"
     # Task results, job events, modules' shared state: beside the broker's messages
-    # (same SQLite file, same Redis) unless set.{% if broker == 'rabbitmq' %} RabbitMQ keeps none of
-    # them, so an amqp:// broker needs a redis:// URL here.{% endif %}
+    # (same SQLite file, same Redis) unless set. A broker that cannot keep them
+    # needs a URL here (see _store_beside_broker).
     result_backend_url: str | None = None
 
     # Services sharing one Redis must not take each other's tasks.
@@ -71,8 +75,10 @@ class Settings(BaseSettings):
     @classmethod
     def _known_broker(cls, value: str) -> str:
         scheme = urlsplit(value).scheme
-        if scheme not in BROKER_SCHEMES:
-            expected = ", ".join(f"{s}://" for s in BROKER_SCHEMES)
+        # Built-in schemes first: looking for other brokers imports their modules.
+        if scheme not in BROKER_SCHEMES and scheme not in optional_brokers():
+            schemes = (*BROKER_SCHEMES, *optional_brokers())
+            expected = ", ".join(f"{s}://" for s in schemes)
             raise ValueError(f"unsupported broker {scheme!r}: use one of {expected}")
         return value
 
@@ -92,21 +98,20 @@ class Settings(BaseSettings):
             if scheme not in ("smtp", "smtps"):
                 raise ValueError("APP_SMTP_URL must start with smtp:// or smtps://")
         return value
-{% if broker == 'rabbitmq' %}
+
     @model_validator(mode="after")
-    def _store_beside_rabbitmq(self) -> Self:
-        if self.broker_is_rabbitmq and self.result_backend_url is None:
+    def _store_beside_broker(self) -> Self:
+        # Only a broker other than the built-in ones (which are stores, or
+        # memory:// in tests) can get here without a store.
+        scheme = urlsplit(self.broker_url).scheme
+        if self.result_backend_url is None and scheme not in (*STORE_SCHEMES, "memory"):
             raise ValueError(
-                "APP_BROKER_URL=amqp://… needs APP_RESULT_BACKEND_URL (e.g. "
-                "redis://redis-host:6379/0): RabbitMQ keeps no task results, "
+                f"APP_BROKER_URL={scheme}://… needs APP_RESULT_BACKEND_URL (e.g. "
+                "redis://redis-host:6379/0): that broker keeps no task results, "
                 "job events or modules' shared state"
             )
         return self
 
-    @property
-    def broker_is_rabbitmq(self) -> bool:
-        return urlsplit(self.broker_url).scheme in ("amqp", "amqps")
-{% endif %}
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Self:
         if self.environment != "production":
