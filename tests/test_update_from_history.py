@@ -1,9 +1,10 @@
-"""Services generated from the previous version of this template, as it really
-was, update to this one: the latest release tag or, while there is none, the
-commit before the latest template change. Unlike test_update.py, whose releases
-are variations of the current files, this catches what changed between real
-versions: a question renamed (old answers silently dropped), a removal
-copier.yml does not declare, a hook that writes files."""
+"""Services generated from earlier versions of this template, as they really
+were, update to this one: from the first commit, and from the previous version
+(the latest release tag or, while there is none, the commit before the latest
+template change). Unlike test_update.py, whose releases are variations of the
+current files, this catches what changed between real versions: a question
+renamed (old answers silently dropped), a removal copier.yml does not declare,
+a hook that writes files."""
 
 from pathlib import Path
 from typing import Any
@@ -45,8 +46,14 @@ def previous_version(repo: Path) -> str:
     )
     if releases:
         return releases[-1][1]
-    changed = git(repo, "log", "-1", "--format=%H", "--", *TEMPLATE_INPUTS).strip()
-    return git(repo, "rev-parse", f"{changed}~1").strip()
+    # First parents only: a merged branch counts as one change of main.
+    log = ("log", "-1", "--first-parent", "--format=%H", "--", *TEMPLATE_INPUTS)
+    return git(repo, "rev-parse", f"{git(repo, *log).strip()}~1").strip()
+
+
+def first_version(repo: Path) -> str:
+    """The template's first commit: the oldest service anyone may have."""
+    return git(repo, "rev-list", "--max-parents=0", "HEAD").split()[0]
 
 
 def is_version(tag: str) -> bool:
@@ -58,16 +65,16 @@ def is_version(tag: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     """A clone of this repository with this checkout committed on top, and the
-    version before it."""
+    versions before it to update from."""
     repo = tmp_path_factory.mktemp("history") / "template"
     git(repo.parent, "clone", "--quiet", str(ROOT), str(repo))
     # Before this checkout's commit: the version before the one under test.
-    previous = previous_version(repo)
+    versions = {"previous": previous_version(repo), "first": first_version(repo)}
     copy_working_tree(repo)
     commit_all(repo, "this checkout")
-    return repo, previous
+    return repo, versions
 
 
 def offered(repo: Path, version: str, answers: dict[str, Any]) -> dict[str, Any]:
@@ -87,10 +94,15 @@ def offered(repo: Path, version: str, answers: dict[str, Any]) -> dict[str, Any]
 
 
 @pytest.mark.parametrize("answers", [{}, NON_DEFAULT], ids=["defaults", "non-default"])
-def test_service_from_the_previous_version_updates_to_exactly_this_one(
-    history: tuple[Path, str], tmp_path: Path, answers: dict[str, Any]
+@pytest.mark.parametrize("version", ["previous", "first"])
+def test_service_from_an_earlier_version_updates_to_exactly_this_one(
+    history: tuple[Path, dict[str, str]],
+    tmp_path: Path,
+    version: str,
+    answers: dict[str, Any],
 ) -> None:
-    repo, previous = history
+    repo, versions = history
+    previous = versions[version]
     answers = offered(repo, previous, answers)
     project = generate(repo, tmp_path / "service", previous, **answers)
 
