@@ -30,11 +30,18 @@ def main() -> None:
 
 
 def init_git(project: Path) -> None:
-    """`copier update` needs the service in git; start a repository if none."""
-    if (project / ".git").exists():
-        return
+    """`copier update` needs the service in git; start a repository if none,
+    but never inside another one (a service kept in a team's monorepo)."""
     if shutil.which("git") is None:
         print("git is not installed: `git init` the service before `copier update`.")
+        return
+    inside = subprocess.run(
+        ["git", "rev-parse", "--is-inside-work-tree"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    if inside.stdout.strip() == "true":
         return
     result = subprocess.run(
         ["git", "init", "--quiet"], cwd=project, capture_output=True, text=True

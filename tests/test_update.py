@@ -300,3 +300,31 @@ def test_service_ci_reports_a_newer_template_release_without_failing(
     assert step.returncode == 0, step.stdout + step.stderr
     assert ("::notice title=Template update::" in step.stdout) is notice
     assert "::warning" not in step.stdout
+
+
+def test_service_in_a_monorepo_stays_in_it_and_updates_there(
+    template_repo: Path, tmp_path: Path
+) -> None:
+    """Teams keep services in a larger repository: Copier must neither start a
+    repository of its own inside it nor lose track of paths on update."""
+    monorepo = tmp_path / "monorepo"
+    monorepo.mkdir()
+    git(monorepo, "init", "--quiet")
+    (monorepo / "README.md").write_text("# Our services\n")
+    commit_all(monorepo, "monorepo")
+    project = updating.generate(template_repo, monorepo / "services/orders", "1.1.0")
+    moved = project / MOVED_FROM
+    moved.write_text(
+        moved.read_text().replace(MOVED_CHANGE[0], "your account is live.")
+    )
+    commit_all(project, "team rewords the welcome e-mail")
+
+    update(project, vcs_ref="1.2.0")
+
+    assert not (project / ".git").exists()
+    assert "services/orders/pyproject.toml" in git(monorepo, "ls-files").split()
+    content = (project / MOVED_TO).read_text()
+    assert "your account is live." in content
+    assert MOVED_CHANGE[1] in content
+    unmerged = git(monorepo, "diff", "--name-only", "--diff-filter=U").split()
+    assert unmerged == [f"services/orders/{MOVED_TO}"]
