@@ -15,6 +15,7 @@ from .template_history import (
     shipped_paths,
     undeclared_removals,
 )
+from .updating import commit_all
 
 # Removed on purpose: `copier update` deletes them in services that have them.
 REMOVED = {
@@ -44,28 +45,14 @@ def repo(tmp_path: Path) -> Path:
     (tmp_path / "template/src/{{package_name}}/a.py.jinja").write_text("A = 1\n")
     (tmp_path / "copier.yml").write_text("_migrations: []\n")
     git(tmp_path, "init", "--quiet")
-    commit(tmp_path, "release")
+    commit_all(tmp_path, "release")
     return tmp_path
-
-
-def commit(repo: Path, message: str) -> None:
-    git(repo, "add", "-A")
-    git(
-        repo,
-        "-c",
-        "user.name=T",
-        "-c",
-        "user.email=t@example.com",
-        "commit",
-        "-qm",
-        message,
-    )
 
 
 def test_a_move_without_a_migration_is_caught(repo: Path) -> None:
     package = repo / "template/src/{{package_name}}"
     (package / "a.py.jinja").rename(package / "b.py")
-    commit(repo, "move a to b")
+    commit_all(repo, "move a to b")
 
     assert undeclared_removals(repo, {}) == ["src/{{ package_name }}/a.py"]
 

@@ -99,15 +99,20 @@ def generate(template_repo: Path, tmp_path: Path) -> Render:
     return make
 
 
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [("1.0.0", "1.1.0"), ("1.1.0", "1.2.0")],
+    ids=["changed-file", "moved-file"],
+)
 def test_unmodified_service_updates_to_exactly_a_fresh_render(
-    generate: Render,
+    generate: Render, old: str, new: str
 ) -> None:
-    project = generate("service", "1.0.0")
+    project = generate("service", old)
 
-    update(project, vcs_ref="1.1.0")
+    update(project, vcs_ref=new)
 
     assert_no_conflicts(project)
-    assert_same_tree(project, generate("fresh", "1.1.0"))
+    assert_same_tree(project, generate("fresh", new))
 
 
 def test_team_edits_survive_an_update(generate: Render) -> None:
@@ -201,15 +206,6 @@ MOVED_FROM, MOVED_TO = (Path("src", PACKAGE, path) for path in MOVED)
 
 def test_a_move_is_declared_in_the_release_that_makes_it(template_repo: Path) -> None:
     assert undeclared_removals(template_repo, REMOVED) == []
-
-
-def test_unmodified_service_follows_a_moved_file(generate: Render) -> None:
-    project = generate("service", "1.1.0")
-
-    update(project, vcs_ref="1.2.0")
-
-    assert_no_conflicts(project)
-    assert_same_tree(project, generate("fresh", "1.2.0"))
 
 
 def test_team_edits_follow_a_moved_file(generate: Render) -> None:
