@@ -19,7 +19,13 @@ import time
 from pathlib import Path
 
 import httpx
-from rendered_service import PACKAGE, render, rss_kib
+from rendered_service import (
+    BENCH_SECRET_KEY,
+    PACKAGE,
+    access_token,
+    render,
+    rss_kib,
+)
 
 
 def fill(database: Path, rows: int) -> None:
@@ -45,7 +51,7 @@ class PeakSampler(threading.Thread):
             self.peak = max(self.peak, rss_kib(self.pid))
 
 
-def download(url: str, pid: int) -> tuple[int, float, float, int, int]:
+def download(url: str, token: str, pid: int) -> tuple[int, float, float, int, int]:
     """Bytes, seconds to the first byte, seconds in all, RSS before, peak RSS."""
     before = rss_kib(pid)
     sampler = PeakSampler(pid)
@@ -53,7 +59,8 @@ def download(url: str, pid: int) -> tuple[int, float, float, int, int]:
     received = 0
     started = time.perf_counter()
     first_byte = 0.0
-    with httpx.stream("GET", url, timeout=600) as response:
+    headers = {"Authorization": f"Bearer {token}"}  # exports are admin-only
+    with httpx.stream("GET", url, headers=headers, timeout=600) as response:
         response.raise_for_status()
         for chunk in response.iter_bytes():
             if not received:
@@ -73,6 +80,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp) / "service"
         render(project, ["streaming"])
+        sys.path.insert(0, str(project / "src"))
+        token = access_token(roles=("admin",))
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("APP_")},
             "PYTHONPATH": str(project / "src"),
@@ -80,6 +89,7 @@ def main() -> None:
             "APP_BROKER_URL": f"sqlite:///{project}/var/broker.db",
             "APP_API_PORT": "8765",
             "APP_LOG_LEVEL": "WARNING",
+            "APP_AUTH_SECRET_KEY": BENCH_SECRET_KEY,
         }
         command = [sys.executable, "-m", PACKAGE]
         subprocess.run([*command, "migrate"], env=env, check=True, cwd=project)
@@ -101,7 +111,7 @@ def main() -> None:
             print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
             for name in ("export.csv", "export.jsonl"):
                 sent, first, total, before, peak = download(
-                    f"{base}/users/{name}", api.pid
+                    f"{base}/users/{name}", token, api.pid
                 )
                 print(
                     f"| {name} | {sent / 1e6:.1f} | {first:.3f} | {total:.1f} "

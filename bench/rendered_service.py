@@ -30,6 +30,28 @@ def render(destination: Path, modules: list[str]) -> None:
         )
 
 
+# The generated service signs its access tokens with this (APP_AUTH_SECRET_KEY).
+BENCH_SECRET_KEY = "bench-only-secret-key-0123456789-abcdefghij"
+
+
+def access_token(*, roles: tuple[str, ...] = (), scopes: tuple[str, ...] = ()) -> str:
+    """An access token of the rendered service, as its login would issue it
+    (the service's ``src`` must be on ``sys.path``)."""
+    import importlib
+
+    principal_module = importlib.import_module(f"{PACKAGE}.auth.principal")
+    settings_module = importlib.import_module(f"{PACKAGE}.auth.settings")
+    tokens = importlib.import_module(f"{PACKAGE}.auth.tokens")
+    principal = principal_module.Principal(
+        "bench", roles=frozenset(roles), scopes=frozenset(scopes)
+    )
+    settings = settings_module.AuthSettings(
+        _env_file=None, auth_secret_key=BENCH_SECRET_KEY
+    )
+    token: str = tokens.issue_access_token(principal, settings, ttl_seconds=24 * 3600)
+    return token
+
+
 def rss_kib(pid: int) -> int:
     """Resident memory of a process, from /proc."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

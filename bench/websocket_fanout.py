@@ -13,7 +13,6 @@ memory per connection. Run:
 
 import argparse
 import asyncio
-import importlib
 import json
 import os
 import statistics
@@ -25,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from rendered_service import PACKAGE, render, rss_kib
+from rendered_service import BENCH_SECRET_KEY, PACKAGE, access_token, render, rss_kib
 from websockets.asyncio.client import ClientConnection, connect
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -76,13 +75,22 @@ def frame_text(frame: str) -> str:
 
 
 async def measure(
-    url: str, pid: int, clients: int, broadcasts: int, encode: Callable[[str], str]
+    url: str,
+    token: str,
+    pid: int,
+    clients: int,
+    broadcasts: int,
+    encode: Callable[[str], str],
 ) -> tuple[float, float, float]:
     """p50 and p99 delivery in ms, and KiB of server memory per connection."""
     before = rss_kib(pid)
     sockets: list[ClientConnection] = []
     for start in range(0, clients, 100):  # Joins in batches: a thundering herd
-        batch = [connect(url, max_queue=None) for _ in range(start, start + 100)]
+        batch = [
+            # The access token as browsers send it (the bare app ignores it).
+            connect(url, max_queue=None, subprotocols=["bearer", token])  # type: ignore[list-item]
+            for _ in range(start, start + 100)
+        ]
         sockets += await asyncio.gather(*batch)  # is not what is measured.
     await asyncio.sleep(1)
     per_connection = (rss_kib(pid) - before) / clients
@@ -114,6 +122,7 @@ async def run_case(
     name: str,
     start: Callable[[int], subprocess.Popen[bytes]],
     url: Callable[[int], str],
+    token: str,
     clients: int,
     broadcasts: int,
     encode: Callable[[str], str],
@@ -122,7 +131,7 @@ async def run_case(
     try:
         wait_for_port(port)
         p50, p99, memory = await measure(
-            url(port), server.pid, clients, broadcasts, encode
+            url(port), token, server.pid, clients, broadcasts, encode
         )
         print(f"| {name} | {p50:.1f} | {p99:.1f} | {memory:.1f} |")
     finally:
@@ -140,9 +149,7 @@ async def main() -> None:
         render(project, ["websocket"])
         (Path(tmp) / "bare_app.py").write_text(BARE_APP)
         sys.path.insert(0, str(project / "src"))
-        settings = importlib.import_module(f"{PACKAGE}.websocket.settings")
-        tokens = importlib.import_module(f"{PACKAGE}.websocket.tokens")
-        token = tokens.issue_token("bench", settings.DEVELOPMENT_SECRET)
+        token = access_token(scopes=("room:*",))
         base_env = {k: v for k, v in os.environ.items() if not k.startswith("APP_")}
 
         def service(broker_url: str) -> Callable[[int], subprocess.Popen[bytes]]:
@@ -155,6 +162,7 @@ async def main() -> None:
                     "APP_API_PORT": str(port),
                     "APP_LOG_LEVEL": "WARNING",
                     "APP_WS_SEND_QUEUE_SIZE": str(args.broadcasts * 2),
+                    "APP_AUTH_SECRET_KEY": BENCH_SECRET_KEY,
                 }
                 command = [sys.executable, "-m", PACKAGE]
                 subprocess.run([*command, "migrate"], env=env, check=True, cwd=project)
@@ -171,7 +179,7 @@ async def main() -> None:
             return json.dumps({"type": "message", "text": text})
 
         def room(port: int) -> str:
-            return f"ws://127.0.0.1:{port}/ws/rooms/bench?token={token}"
+            return f"ws://127.0.0.1:{port}/ws/rooms/bench"
 
         print(f"{args.clients} clients in one room, {args.broadcasts} broadcasts\n")
         print("| server | p50 delivery (ms) | p99 delivery (ms) | KiB per connection |")
@@ -190,7 +198,7 @@ async def main() -> None:
         for number, (name, start, encode) in enumerate(cases):
             port = 8770 + number
             await run_case(
-                port, name, start, room, args.clients, args.broadcasts, encode
+                port, name, start, room, token, args.clients, args.broadcasts, encode
             )
 
 

@@ -26,12 +26,18 @@ def free_port() -> int:
         return port
 
 
-def poll(url: str, until: Any, process: subprocess.Popen[str], timeout: float) -> Any:
+def poll(
+    url: str,
+    until: Any,
+    process: subprocess.Popen[str],
+    timeout: float,
+    headers: dict[str, str] | None = None,
+) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, "dev exited early"
         try:
-            response = httpx.get(url, timeout=2)
+            response = httpx.get(url, headers=headers, timeout=2)
             if until(response):
                 return response.json()
         except httpx.TransportError:
@@ -82,8 +88,22 @@ def test_uv_run_dev_serves_api_and_worker(rendered: Any, tmp_path: Path) -> None
         )
         answered_in = time.monotonic() - started
         assert created.status_code == 201, created.text
+        # The job is the new user's: they log in to follow it (README).
+        login = httpx.post(
+            f"{base}/auth/token",
+            data={"username": "ada@example.com", "password": "correct horse"},
+            timeout=10,
+        )
+        assert login.status_code == 200, login.text
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
         job_url = f"{base}/jobs/{created.json()['welcome_email_job_id']}"
-        job = poll(job_url, lambda r: r.json()["status"] == "succeeded", dev, 30)
+        job = poll(
+            job_url,
+            lambda r: r.json()["status"] == "succeeded",
+            dev,
+            30,
+            headers=headers,
+        )
         assert job["result"] is True
         assert answered_in < 5
     finally:

@@ -22,6 +22,13 @@ REMOVED = {
     "tests/streaming/conftest.py": (
         "its live_server fixture moved to tests/conftest.py for every module"
     ),
+    "src/{{ package_name }}/websocket/tokens.py": (
+        "sockets take the service's access tokens (auth/, PyJWT): no hand-written "
+        "JWT code and no secret of the module's own"
+    ),
+    "tests/websocket/test_secret.py": (
+        "APP_WS_TOKEN_SECRET is gone; auth/'s signing key is tested in test_auth.py"
+    ),
 }
 
 

@@ -7,10 +7,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ..deps import BrokerDep, EngineDep
+from ..deps import BrokerDep, EngineDep, Public
 from ..worker.health import check_broker
 
-router = APIRouter(prefix="/health", tags=["health"])
+# Probes come from orchestrators and load balancers, without credentials.
+router = APIRouter(prefix="/health", tags=["health"], dependencies=[Public])
 
 # A probe that hangs is a failed probe: orchestrators give up after a few seconds.
 CHECK_TIMEOUT_SECONDS = 2.0

@@ -4,9 +4,10 @@ and clients following the job live receive each report as an event."""
 from typing import Any
 
 from taskiq import Context
-from taskiq.depends.progress_tracker import TaskProgress, TaskState
+from taskiq.depends.progress_tracker import TaskState
 
 from .events import PROGRESS, JobEventLog
+from .tracking import job_record
 
 
 class JobProgress:
@@ -16,9 +17,9 @@ class JobProgress:
 
     async def report(self, **progress: Any) -> None:
         """E.g. ``await progress.report(done=400, total=1000)`` (JSON values)."""
-        task_id = self._context.message.task_id
+        message = self._context.message
+        task_id = message.task_id
         await self._context.broker.result_backend.set_progress(
-            task_id,
-            TaskProgress[dict[str, Any]](state=TaskState.STARTED, meta=progress),
+            task_id, job_record(message, TaskState.STARTED, progress)
         )
         await self._events.append(task_id, PROGRESS, progress)

@@ -1,15 +1,20 @@
-from fastapi import APIRouter, HTTPException, status
+from typing import Annotated
 
-from ..deps import BrokerDep
+from fastapi import APIRouter, Depends
+
+from ..openapi import NOT_SIGNED_IN
+from .dependencies import readable_job
 from .schemas import Job
-from .service import get_job
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
 
-@router.get("/{job_id}", responses={404: {"description": "Unknown job id"}})
-async def read_job(job_id: str, broker: BrokerDep) -> Job:
-    job = await get_job(broker.result_backend, job_id)
-    if job is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No job with id {job_id!r}")
+@router.get(
+    "/{job_id}",
+    responses={
+        **NOT_SIGNED_IN,
+        404: {"description": "Unknown job id, or not yours"},
+    },
+)
+async def read_job(job: Annotated[Job, Depends(readable_job)]) -> Job:
     return job

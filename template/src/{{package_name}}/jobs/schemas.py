@@ -1,7 +1,7 @@
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class JobStatus(StrEnum):
@@ -17,3 +17,7 @@ class Job(BaseModel):
     progress: Any = None
     result: Any = None
     error: str | None = None
+    owner: str | None = Field(
+        default=None,
+        description="Subject of the principal whose request sent the job",
+    )

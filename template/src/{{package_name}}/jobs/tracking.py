@@ -8,12 +8,24 @@ from taskiq import TaskiqMessage, TaskiqMiddleware, TaskiqResult
 from taskiq.depends.progress_tracker import TaskProgress, TaskState
 from taskiq.exceptions import SendTaskError
 
+from ..auth.labels import owner_of
 from .events import FAILED, RUNNING, SUCCEEDED, JobEventLog
 
 logger = logging.getLogger(__name__)
 
 # taskiq's TaskState has no "queued": the state between send and start is ours.
 QUEUED = "QUEUED"
+
+
+def job_record(
+    message: TaskiqMessage, state: str, progress: Any = None
+) -> TaskProgress[dict[str, Any]]:
+    """What the result backend keeps of a job until its result: its state,
+    whose it is (``GET /jobs/{id}`` answers only them) and the latest
+    progress its task reported."""
+    return TaskProgress[dict[str, Any]](
+        state=state, meta={"owner": owner_of(message.labels), "progress": progress}
+    )
 
 
 class JobTrackingMiddleware(TaskiqMiddleware):
@@ -33,7 +45,7 @@ class JobTrackingMiddleware(TaskiqMiddleware):
     async def pre_send(self, message: TaskiqMessage) -> TaskiqMessage:
         try:
             await self.broker.result_backend.set_progress(
-                message.task_id, TaskProgress[None](state=QUEUED, meta=None)
+                message.task_id, job_record(message, QUEUED)
             )
         except Exception as exc:
             # The result backend is the broker's storage (or beside it): a
@@ -46,7 +58,7 @@ class JobTrackingMiddleware(TaskiqMiddleware):
         # a Redis outage, say) is logged, never raised, which would drop the task.
         try:
             await self.broker.result_backend.set_progress(
-                message.task_id, TaskProgress[None](state=TaskState.STARTED, meta=None)
+                message.task_id, job_record(message, TaskState.STARTED)
             )
             await self.events.append(message.task_id, RUNNING, {})
         except Exception as exc:

@@ -1,11 +1,12 @@
 from fastapi import APIRouter, HTTPException, Response, status
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from ..deps import SettingsDep
+from ..deps import Public, SettingsDep
 from .metrics import render, scrape_registry
 from .queue_depth import QueueDepthCollector
 
-router = APIRouter(tags=["observability"])
+# Public, for Prometheus: let only the scraper reach /metrics (README: Security).
+router = APIRouter(tags=["observability"], dependencies=[Public])
 
 
 @router.get("/metrics", include_in_schema=False)

@@ -1,24 +1,45 @@
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Response, status
 
-from ..deps import DBSession, SettingsDep
+from ..auth.labels import on_behalf_of
+from ..auth.principal import Principal
+from ..deps import (
+    ClientAddress,
+    CurrentPrincipal,
+    DBSession,
+    RateLimitsDep,
+    SettingsDep,
+)
 from ..idempotency import service as idempotency
 from ..idempotency.service import IdempotencyKey, IdempotentRequest
 from ..jobs.enqueue import QueueUnavailableError, enqueue
+from ..openapi import NOT_SIGNED_IN, Responses
 from . import service
+from .dependencies import readable_user, registration_allowed
+from .models import User
 from .schemas import UserCreate, UserCreated, UserRead
 from .tasks import send_welcome_email
 
 router = APIRouter(prefix="/users", tags=["users"])
 
+NOT_FOUND: Responses = {
+    **NOT_SIGNED_IN,
+    404: {"description": "No such user, or not yours to read"},
+}
+
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(registration_allowed)],
     responses={
+        401: {"description": "Registration is admin-only: sign in as an admin"},
+        403: {"description": "Registration is closed, or admin-only"},
         409: {"description": "The e-mail address is already registered"},
         422: {"description": "Invalid input, or an Idempotency-Key reused"},
+        429: {"description": "Too many registrations: see Retry-After"},
         503: {"description": "The task queue is unavailable; nothing was saved"},
     },
 )
@@ -27,11 +48,17 @@ async def register_user(
     session: DBSession,
     settings: SettingsDep,
     response: Response,
+    address: ClientAddress,
+    limits: RateLimitsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> UserCreated:
     """Create the user, then hand the welcome e-mail to a worker: the response
     does not wait for the e-mail. With an ``Idempotency-Key``, a retried request
-    gets the first response back instead of a 409."""
+    gets the first response back instead of a 409. Who may register is
+    ``APP_REGISTRATION`` (open, closed or admin)."""
+    await limits.hit(
+        limits.registration, "register", address=address, account=data.email
+    )
     request = idempotency_key and IdempotentRequest.of(
         "POST /users", idempotency_key, data
     )
@@ -81,14 +108,30 @@ async def _replay(
 
 
 async def _send_welcome_email(created: UserCreated, timeout_seconds: float) -> None:
-    kicker = send_welcome_email.kicker().with_task_id(created.welcome_email_job_id)
+    # The e-mail is the new user's job (they may follow it once signed in),
+    # whoever registered them.
+    owner = Principal.for_user(created.id, [])
+    kicker = (
+        send_welcome_email.kicker()
+        .with_task_id(created.welcome_email_job_id)
+        .with_labels(**on_behalf_of(owner))
+    )
     await enqueue(kicker, timeout_seconds, created.id)
 
 
-# `:int` keeps paths such as /users/export.csv out of this route.
-@router.get("/{user_id:int}", responses={404: {"description": "Unknown user"}})
-async def read_user(user_id: int, session: DBSession) -> UserRead:
-    user = await service.get_user(session, user_id)
+@router.get("/me", responses=NOT_FOUND)
+async def read_me(principal: CurrentPrincipal, session: DBSession) -> UserRead:
+    """The signed-in user's own record."""
+    user = await service.get_user(session, principal.user_id or 0)
     if user is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No user with id {user_id}")
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, "not one of this service's users"
+        )
+    return UserRead.model_validate(user)
+
+
+# `:int` keeps paths such as /users/export.csv out of this route.
+@router.get("/{user_id:int}", responses=NOT_FOUND)
+async def read_user(user: Annotated[User, Depends(readable_user)]) -> UserRead:
+    """A user's own record; admins read anyone's."""
     return UserRead.model_validate(user)

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from taskiq import AsyncBroker, AsyncResultBackend, InMemoryBroker
 
+from ..auth.labels import PrincipalLabelMiddleware
 from ..discovery import optional_brokers
 from ..jobs.events import JobEventLog, MemoryJobEventLog
 from ..jobs.tracking import JobTrackingMiddleware
@@ -75,10 +76,12 @@ def create_broker(settings: Settings, job_events: JobEventLog) -> AsyncBroker:
             socket_connect_timeout=connect_timeout,
         ).with_result_backend(create_result_backend(settings))
     # Order matters: middlewares run in this order before a task and in the
-    # reverse order after it. The request id is in place before anything logs;
-    # the metrics time the task alone.
+    # reverse order after it. The request id is in place before anything logs,
+    # the principal before the job record names its owner; the metrics time
+    # the task alone.
     return broker.with_middlewares(
         RequestIdLabelMiddleware(),
+        PrincipalLabelMiddleware(),
         BackoffRetryMiddleware(
             base_delay_seconds=settings.retry_base_delay_seconds,
             max_delay_seconds=settings.retry_max_delay_seconds,

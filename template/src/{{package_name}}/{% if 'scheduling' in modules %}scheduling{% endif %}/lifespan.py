@@ -1,20 +1,11 @@
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from .deps import schedule_store
-from .settings import get_scheduling_settings
-
-logger = logging.getLogger(__name__)
 
 
 @asynccontextmanager
 async def lifespan() -> AsyncIterator[None]:
-    if get_scheduling_settings().schedules_api_token is None:
-        logger.warning(
-            "APP_SCHEDULES_API_TOKEN is unset: anyone who reaches the API can "
-            "manage /schedules (refused in production)"
-        )
     try:
         yield
     finally:

@@ -3,23 +3,28 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, Depends, HTTPException, Response, status
+from fastapi import APIRouter, HTTPException, Response, status
 from redis.exceptions import RedisError
 from taskiq import ScheduledTask
 
 from ..deps import SettingsDep
 from ..discovery import import_feature_modules
 from ..jobs.enqueue import QueueUnavailableError
+from ..openapi import NOT_SIGNED_IN
 from ..settings import Settings
 from ..worker.broker import broker
-from .deps import ScheduleStoreDep, require_schedules_token
+from .deps import ManagesSchedules, ScheduleStoreDep
 from .scheduler import StableLabelScheduleSource
 from .schemas import ScheduleIn, ScheduleOut
 
 router = APIRouter(
     prefix="/schedules",
     tags=["scheduling"],
-    dependencies=[Depends(require_schedules_token)],
+    dependencies=[ManagesSchedules],
+    responses={
+        **NOT_SIGNED_IN,
+        403: {"description": "Needs the schedules scope or the admin role"},
+    },
 )
 
 

@@ -24,6 +24,8 @@ from taskiq.kicker import AsyncKicker
 from taskiq.schedule_sources import LabelScheduleSource
 from taskiq.utils import maybe_awaitable
 
+from ..auth.labels import on_behalf_of
+from ..auth.principal import SERVICE
 from .leases import Leases
 
 logger = logging.getLogger(__name__)
@@ -198,7 +200,8 @@ class ExactlyOnceScheduler(TaskiqScheduler):
     async def _send(self, task: ScheduledTask) -> None:
         await (
             AsyncKicker(task.task_name, self.broker, task.labels)
-            .with_labels(schedule_id=task.schedule_id)
+            # Scheduled tasks run as the service itself, whoever stored them.
+            .with_labels(schedule_id=task.schedule_id, **on_behalf_of(SERVICE))
             .with_task_id(task_id=task.task_id)
             .kiq(*task.args, **task.kwargs)
         )

@@ -2,13 +2,14 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, status
+from fastapi import APIRouter, Depends, Header
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from ..deps import BrokerDep, JobEventsDep
+from ..deps import JobEventsDep
+from ..jobs.dependencies import readable_job
 from ..jobs.events import FAILED, FINAL_EVENTS, START, SUCCEEDED, JobEventLog
 from ..jobs.schemas import Job, JobStatus
-from ..jobs.service import get_job
+from ..openapi import NOT_SIGNED_IN
 from .events import JobEventHub
 from .settings import StreamingSettings, get_streaming_settings
 
@@ -20,14 +21,6 @@ _hubs: dict[int, JobEventHub] = {}
 def get_job_event_hub(events: JobEventsDep) -> JobEventHub:
     """One hub per event log, so one reader per process serves every client."""
     return _hubs.setdefault(id(events), JobEventHub(events))
-
-
-async def known_job(job_id: str, broker: BrokerDep) -> Job:
-    # Checked before the stream starts: an unknown id is a plain 404.
-    job = await get_job(broker.result_backend, job_id)
-    if job is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No job with id {job_id!r}")
-    return job
 
 
 LastEventId = Annotated[
@@ -43,10 +36,14 @@ LastEventId = Annotated[
 @router.get(
     "/{job_id}/events",
     response_class=EventSourceResponse,
-    responses={404: {"description": "Unknown job id"}},
+    responses={
+        **NOT_SIGNED_IN,
+        404: {"description": "Unknown job id, or not yours"},
+    },
 )
 async def follow_job(
-    job: Annotated[Job, Depends(known_job)],
+    # Checked before the stream starts: an unknown id is a plain 404.
+    job: Annotated[Job, Depends(readable_job)],
     hub: Annotated[JobEventHub, Depends(get_job_event_hub)],
     events: JobEventsDep,
     settings: Annotated[StreamingSettings, Depends(get_streaming_settings)],

@@ -7,11 +7,18 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..deps import get_db_session
+from ..deps import AdminOnly, get_db_session
+from ..openapi import ADMINS_ONLY
 from ..users.models import User
 from .export import csv_lines, json_lines, stream_rows
 
-router = APIRouter(prefix="/users", tags=["streaming"])
+# Every user's e-mail address: admins only.
+router = APIRouter(
+    prefix="/users",
+    tags=["streaming"],
+    dependencies=[AdminOnly],
+    responses=ADMINS_ONLY,
+)
 
 # Request scope (FastAPI's default), unlike deps.DBSession: the session must stay
 # open while the response body streams, after the endpoint function returned.

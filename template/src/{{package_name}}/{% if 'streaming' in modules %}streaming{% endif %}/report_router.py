@@ -1,8 +1,9 @@
 from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 
-from ..deps import SettingsDep
+from ..deps import AdminOnly, SettingsDep
 from ..jobs.enqueue import enqueue
+from ..openapi import ADMINS_ONLY
 from .tasks import build_users_report
 
 
@@ -22,12 +23,16 @@ router = APIRouter(prefix="/users", tags=["streaming"])
 @router.post(
     "/report",
     status_code=status.HTTP_202_ACCEPTED,
-    responses={503: {"description": "The task queue is unavailable"}},
+    dependencies=[AdminOnly],
+    responses={**ADMINS_ONLY, 503: {"description": "The task queue is unavailable"}},
 )
 async def start_users_report(
-    data: ReportRequest, request: Request, settings: SettingsDep
+    data: ReportRequest,
+    request: Request,
+    settings: SettingsDep,
 ) -> ReportAccepted:
-    """Start the users report in a worker; follow it live at ``events_url``."""
+    """Start the users report in a worker; follow it live at ``events_url``.
+    The job is the admin's: only they (and other admins) can follow it."""
     task = await enqueue(
         build_users_report.kicker(), settings.broker_timeout_seconds, data.batch_size
     )

@@ -9,7 +9,7 @@ from .settings import get_websocket_settings
 async def lifespan() -> AsyncIterator[None]:
     """Close the backplane's connections when the process stops (an open SQLite
     connection's thread would keep it from exiting)."""
-    # Read now: an unsafe production secret stops the start, not a first join.
+    # Read now: a bad setting stops the start, not a first join.
     get_websocket_settings()
     try:
         yield

@@ -1,33 +1,37 @@
 import asyncio
 import contextlib
-import re
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, WebSocket, status
+from fastapi import APIRouter, Depends, WebSocket, status
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from ..auth.principal import Principal
 from ..deps import SettingsDep
 from ..jobs.enqueue import enqueue
+from ..openapi import NOT_SIGNED_IN
+from .access import (
+    BEARER_SUBPROTOCOL,
+    POLICY_VIOLATION,
+    TRY_AGAIN_LATER,
+    RoomMember,
+    RoomName,
+    room_poster,
+)
 from .rooms import Member, hub
-from .schemas import ROOM_PATTERN, ChatIn, ChatOut, ClientFrame, ErrorOut, PingOut
+from .schemas import ChatIn, ChatOut, ClientFrame, ErrorOut, PingOut
 from .settings import WebSocketSettings, get_websocket_settings
 from .tasks import summarise_users_for_room
-from .tokens import InvalidTokenError, RoomGrant, verify_token
 
 router = APIRouter(tags=["websocket"])
 
 WebSocketSettingsDep = Annotated[WebSocketSettings, Depends(get_websocket_settings)]
 
-# Close codes (RFC 6455 and this service's own, 4000-4999).
-POLICY_VIOLATION = 1008  # bad token, room or repeated invalid frames
+# Close codes (RFC 6455 and this service's own, 4000-4999), besides those of
+# access.py: 1008 for a bad token or room and repeated invalid frames, 1013
+# for a client too slow to keep up with the room.
 MESSAGE_TOO_BIG = 1009
-TRY_AGAIN_LATER = 1013  # too slow to keep up with the room
 HEARTBEAT_TIMEOUT = 4408  # no frame (not even a pong) for two heartbeats
-
-# Offered as `Sec-WebSocket-Protocol: bearer, <token>` by browsers, which cannot
-# set an Authorization header on a WebSocket.
-BEARER_SUBPROTOCOL = "bearer"
 
 client_frames: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
 
@@ -36,58 +40,36 @@ client_frames: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
 async def room_socket(
     websocket: WebSocket,
     room: str,
+    principal: RoomMember,
     settings: WebSocketSettingsDep,
-    token: str | None = None,
 ) -> None:
-    """Join ``room``: receive every frame sent to it, from any API process."""
-    offered = websocket.scope.get("subprotocols", [])
-    via_subprotocol = len(offered) == 2 and offered[0] == BEARER_SUBPROTOCOL
-    if via_subprotocol:
-        token = offered[1]
-    grant = _authorise(room, token, settings)
-    if isinstance(grant, str):
-        # Before accept(): the handshake is refused with HTTP 403.
-        await websocket.close(POLICY_VIOLATION, grant)
-        return
+    """Join ``room``: receive every frame sent to it, from any API process.
+    The access token travels as ``Sec-WebSocket-Protocol: bearer, <token>``;
+    a refused token or room ends the handshake with HTTP 403."""
     # Before accept(): a stop signal from now on closes this socket with 1001.
     hub.close_members_on_exit_signal()
-    await websocket.accept(subprotocol=BEARER_SUBPROTOCOL if via_subprotocol else None)
+    await websocket.accept(subprotocol=BEARER_SUBPROTOCOL)
     member = Member(websocket, settings.ws_send_queue_size)
     async with hub.membership(room, member):
-        code, reason = await _serve(websocket, member, room, grant, settings)
+        code, reason = await _serve(websocket, member, room, principal, settings)
     if code is not None:
         # RuntimeError: closed meanwhile (the server is shutting down).
         with contextlib.suppress(RuntimeError):
             await websocket.close(code, reason)
 
 
-def _authorise(
-    room: str, token: str | None, settings: WebSocketSettings
-) -> RoomGrant | str:
-    """The grant, or why the handshake is refused."""
-    if not re.fullmatch(ROOM_PATTERN, room):
-        return "room names are 1-64 letters, digits, '-' or '_'"
-    if not token:
-        return "a token is required (?token= or Sec-WebSocket-Protocol: bearer, …)"
-    try:
-        grant = verify_token(token, settings.ws_token_secret.get_secret_value())
-    except InvalidTokenError as exc:
-        return f"invalid token: {exc}"
-    if not grant.allows(room):
-        return f"the token does not grant room {room!r}"
-    return grant
-
-
 async def _serve(
     websocket: WebSocket,
     member: Member,
     room: str,
-    grant: RoomGrant,
+    principal: Principal,
     settings: WebSocketSettings,
 ) -> tuple[int | None, str]:
     """Run the member's send, receive and heartbeat loops until one ends; the
     close code and reason (None: the client left)."""
-    receiving = asyncio.create_task(_receive(websocket, member, room, grant, settings))
+    receiving = asyncio.create_task(
+        _receive(websocket, member, room, principal, settings)
+    )
     tasks = [
         receiving,
         asyncio.create_task(_send(websocket, member)),
@@ -123,7 +105,7 @@ async def _receive(
     websocket: WebSocket,
     member: Member,
     room: str,
-    grant: RoomGrant,
+    principal: Principal,
     settings: WebSocketSettings,
 ) -> tuple[int | None, str]:
     invalid = 0
@@ -162,7 +144,7 @@ async def _receive(
                 room,
                 ChatOut(
                     room=room,
-                    sender=grant.subject,
+                    sender=principal.subject,
                     text=frame.text,
                     sent_at=datetime.now(UTC),
                 ),
@@ -177,13 +159,18 @@ class SummaryAccepted(BaseModel):
 @router.post(
     "/ws/rooms/{room}/summary",
     status_code=status.HTTP_202_ACCEPTED,
-    responses={503: {"description": "The task queue is unavailable"}},
+    dependencies=[Depends(room_poster)],
+    responses={
+        **NOT_SIGNED_IN,
+        403: {"description": "The token does not grant this room"},
+        503: {"description": "The task queue is unavailable"},
+    },
 )
 async def request_room_summary(
-    room: Annotated[str, Path(pattern=ROOM_PATTERN)],
-    settings: SettingsDep,
+    room: RoomName, settings: SettingsDep
 ) -> SummaryAccepted:
-    """Have a worker compute a summary and push it to the room's members."""
+    """Have a worker compute a summary and push it to the room's members. The
+    job is the caller's: the task checks the room against their principal."""
     task = await enqueue(
         summarise_users_for_room.kicker(), settings.broker_timeout_seconds, room
     )
