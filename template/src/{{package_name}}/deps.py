@@ -111,7 +111,9 @@ class _BearerToken(OAuth2PasswordBearer):
         return await super().__call__(request)
 
 
-_bearer_token = _BearerToken(tokenUrl="/auth/token", auto_error=False)
+_bearer_token = _BearerToken(
+    tokenUrl="/auth/token", scheme_name="OAuth2", auto_error=False
+)
 
 
 def _unauthorized(reason: str, *, invalid_token: bool) -> HTTPException:
