@@ -6,7 +6,7 @@ provider below reaches shared resources through that state, so a route and a
 task get the same engine, HTTP client and mailer, and tests override both at once.
 """
 
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Annotated, Any, TypedDict
 
 import httpx
@@ -78,23 +78,26 @@ def get_mailer(request: SharedRequest) -> Mailer:
     return mailer
 
 
-def get_auth_settings(request: SharedRequest) -> AuthSettings:
+# Authentication runs on almost every request: its providers are `async def`
+# although they await nothing, because FastAPI runs a plain `def` dependency in
+# a worker thread, a hop that costs more than the provider itself.
+async def get_auth_settings(request: SharedRequest) -> AuthSettings:
     auth_settings: AuthSettings = request.state.auth_settings
     return auth_settings
 
 
-def get_client_address(request: Request) -> str:
+async def get_client_address(request: Request) -> str:
     """The client's IP address (behind a proxy, as uvicorn's
     ``--forwarded-allow-ips`` lets it read X-Forwarded-For)."""
     return request.client.host if request.client else "unknown"
 
 
-def get_token_verifier(request: SharedRequest) -> TokenVerifier:
+async def get_token_verifier(request: SharedRequest) -> TokenVerifier:
     verifier: TokenVerifier = request.state.token_verifier
     return verifier
 
 
-def get_rate_limits(request: SharedRequest) -> RateLimits:
+async def get_rate_limits(request: SharedRequest) -> RateLimits:
     limits: RateLimits = request.state.rate_limits
     return limits
 
@@ -173,15 +176,15 @@ CurrentPrincipal = Annotated[Principal, Depends(get_current_principal)]
 
 
 @access_rule("public", "anyone, signed in or not")
-def allow_anyone() -> None:
+async def allow_anyone() -> None:
     """Declares a public route: anyone may call it, signed in or not."""
 
 
-def require_role(role: str) -> Callable[..., Principal]:
+def require_role(role: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency that admits principals with ``role`` (403 for others)."""
 
     @access_rule("restricted", f"role {role}")
-    def check(principal: CurrentPrincipal) -> Principal:
+    async def check(principal: CurrentPrincipal) -> Principal:
         if not principal.has_role(role):
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"needs the {role} role")
         return principal
@@ -189,11 +192,11 @@ def require_role(role: str) -> Callable[..., Principal]:
     return check
 
 
-def require_scope(scope: str) -> Callable[..., Principal]:
+def require_scope(scope: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency that admits principals granted ``scope``, and admins."""
 
     @access_rule("restricted", f"scope {scope} or role {ADMIN}")
-    def check(principal: CurrentPrincipal) -> Principal:
+    async def check(principal: CurrentPrincipal) -> Principal:
         if not (principal.has_scope(scope) or principal.is_admin):
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,

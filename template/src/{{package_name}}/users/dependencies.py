@@ -22,7 +22,7 @@ async def readable_user(
 
 
 @access_rule("setting", "APP_REGISTRATION: anyone (open), nobody (closed) or admins")
-def registration_allowed(
+async def registration_allowed(
     settings: AuthSettingsDep, principal: OptionalPrincipal
 ) -> Principal | None:
     if settings.registration == "closed":

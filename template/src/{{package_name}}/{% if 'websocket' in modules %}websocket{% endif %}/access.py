@@ -73,7 +73,7 @@ async def room_member(websocket: WebSocket, room: str) -> Principal:
 
 
 @access_rule("restricted", "a principal granted the room")
-def room_poster(room: RoomName, principal: CurrentPrincipal) -> Principal:
+async def room_poster(room: RoomName, principal: CurrentPrincipal) -> Principal:
     if not may_use_room(principal, room):
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, f"the token does not grant room {room!r}"
