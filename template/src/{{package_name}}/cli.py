@@ -13,6 +13,7 @@ from types import FrameType
 
 import uvicorn
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from .discovery import import_feature_modules
 from .observability.logs import configure_logging, logging_config
@@ -93,8 +94,18 @@ def settings_problems() -> str:
         try:
             settings_class()
         except ValidationError as exc:
-            problems.append(str(exc))
+            problems += [_without_values(error) for error in exc.errors()]
     return "\n".join(problems)
+
+
+def _without_values(error: ErrorDetails) -> str:
+    """One refusal, naming the variable and the rule but never its value:
+    pydantic's own message repeats the input, passwords in URLs included."""
+    message = error["msg"].removeprefix("Value error, ")
+    if not error["loc"]:
+        return f"- {message}"
+    variable = f"APP_{str(error['loc'][0]).upper()}"
+    return f"- {variable}: {message}"
 
 
 def migrate(settings: Settings) -> None:

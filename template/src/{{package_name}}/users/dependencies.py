@@ -1,6 +1,8 @@
 """Fetch-or-404 and access checks, so that route bodies hold only their own work."""
 
-from fastapi import HTTPException, status
+from typing import Annotated
+
+from fastapi import HTTPException, Path, status
 
 from ..auth.principal import ADMIN, Principal
 from ..auth.rules import access_rule
@@ -8,10 +10,14 @@ from ..deps import AuthSettingsDep, CurrentPrincipal, DBSession, OptionalPrincip
 from . import service
 from .models import User
 
+# Ids are positive 32-bit integers (PostgreSQL's INTEGER): anything larger is
+# refused before it reaches the database, where it would overflow.
+UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
 
 @access_rule("owner", "the user themself, or role admin")
 async def readable_user(
-    user_id: int, principal: CurrentPrincipal, session: DBSession
+    user_id: UserId, principal: CurrentPrincipal, session: DBSession
 ) -> User:
     # Someone else's record answers exactly as a missing one: ids are
     # sequential, and a 403 would confirm that the account exists.

@@ -9,7 +9,11 @@ PASSWORD_LENGTH = range(8, 129)
 NormalizedEmail = Annotated[EmailStr, AfterValidator(str.lower)]
 
 
-def _check_password_length(password: SecretStr) -> SecretStr:
+def _check_password(password: SecretStr) -> SecretStr:
+    try:
+        password.get_secret_value().encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
     if len(password.get_secret_value()) not in PASSWORD_LENGTH:
         raise ValueError(
             f"must be {PASSWORD_LENGTH.start} to {PASSWORD_LENGTH.stop - 1} characters"
@@ -17,7 +21,7 @@ def _check_password_length(password: SecretStr) -> SecretStr:
     return password
 
 
-Password = Annotated[SecretStr, AfterValidator(_check_password_length)]
+Password = Annotated[SecretStr, AfterValidator(_check_password)]
 
 
 class UserCreate(BaseModel):

@@ -27,7 +27,8 @@ LastEventId = Annotated[
     str,
     Header(
         alias="Last-Event-ID",
-        pattern=r"^\d+-\d+$",
+        # Both parts fit a 64-bit integer, as the event stores need.
+        pattern=r"^\d{1,18}-\d{1,18}$",
         description="Sent by a reconnecting EventSource: resume after this event.",
     ),
 ]

@@ -22,15 +22,28 @@ async def stream_rows(
             yield tuple(row)
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula
+# (`=cmd|' /C calc'!A0`): OWASP's CSV injection advice is to prefix it with a
+# quote, which makes it text. E-mail addresses may start with any of them.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "|")
+
+
+def neutralised(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 async def csv_lines(
     header: Sequence[str], rows: AsyncIterator[Sequence[Any]]
 ) -> AsyncIterator[str]:
-    """CSV text, quoted by the csv module (commas, quotes, newlines in data)."""
+    """CSV text, quoted by the csv module (commas, quotes, newlines in data),
+    with formulas neutralised."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
     async for row in rows:
-        writer.writerow(row)
+        writer.writerow([neutralised(value) for value in row])
         if buffer.tell() >= 64 * 1024:
             yield _take(buffer)
     yield _take(buffer)

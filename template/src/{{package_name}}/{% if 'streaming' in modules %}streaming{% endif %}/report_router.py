@@ -36,8 +36,10 @@ async def start_users_report(
     task = await enqueue(
         build_users_report.kicker(), settings.broker_timeout_seconds, data.batch_size
     )
+    # Relative URLs: built from the Host header, an absolute one would point
+    # wherever a client's forged header says.
     return ReportAccepted(
         job_id=task.task_id,
-        status_url=str(request.url_for("read_job", job_id=task.task_id)),
-        events_url=str(request.url_for("follow_job", job_id=task.task_id)),
+        status_url=request.app.url_path_for("read_job", job_id=task.task_id),
+        events_url=request.app.url_path_for("follow_job", job_id=task.task_id),
     )
