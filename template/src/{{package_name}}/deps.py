@@ -68,6 +68,14 @@ async def get_db_session(request: SharedRequest) -> AsyncGenerator[AsyncSession]
         await session.commit()
 
 
+async def get_sessionmaker(
+    request: SharedRequest,
+) -> async_sessionmaker[AsyncSession]:
+    """For work that must commit on its own, apart from the request's session."""
+    sessionmaker: async_sessionmaker[AsyncSession] = request.state.sessionmaker
+    return sessionmaker
+
+
 def get_http_client(request: SharedRequest) -> httpx.AsyncClient:
     client: httpx.AsyncClient = request.state.http_client
     return client
@@ -233,6 +241,7 @@ EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
 # scope="function": the commit happens before FastAPI sends the response, so a
 # failed commit is an error response, not a lost write behind a 2xx.
 DBSession = Annotated[AsyncSession, Depends(get_db_session, scope="function")]
+SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
 HTTPClient = Annotated[httpx.AsyncClient, Depends(get_http_client)]
 MailerDep = Annotated[Mailer, Depends(get_mailer)]
 BrokerDep = Annotated[AsyncBroker, Depends(get_broker)]

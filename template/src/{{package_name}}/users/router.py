@@ -9,7 +9,9 @@ from ..deps import (
     ClientAddress,
     CurrentPrincipal,
     DBSession,
+    OptionalPrincipal,
     RateLimitsDep,
+    SessionmakerDep,
     SettingsDep,
 )
 from ..idempotency import service as idempotency
@@ -37,7 +39,10 @@ NOT_FOUND: Responses = {
     responses={
         401: {"description": "Registration is admin-only: sign in as an admin"},
         403: {"description": "Registration is closed, or admin-only"},
-        409: {"description": "The e-mail address is already registered"},
+        409: {
+            "description": "The e-mail address is already registered, or a "
+            "request with this Idempotency-Key is still being processed"
+        },
         422: {"description": "Invalid input, or an Idempotency-Key reused"},
         429: {"description": "Too many registrations: see Retry-After"},
         503: {"description": "The task queue is unavailable; nothing was saved"},
@@ -46,30 +51,54 @@ NOT_FOUND: Responses = {
 async def register_user(
     data: UserCreate,
     session: DBSession,
+    sessions: SessionmakerDep,
     settings: SettingsDep,
     response: Response,
     address: ClientAddress,
+    principal: OptionalPrincipal,
     limits: RateLimitsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> UserCreated:
     """Create the user, then hand the welcome e-mail to a worker: the response
     does not wait for the e-mail. With an ``Idempotency-Key``, a retried request
-    gets the first response back instead of a 409. Who may register is
-    ``APP_REGISTRATION`` (open, closed or admin)."""
+    gets the first response back instead of a 409 (keys are the caller's own).
+    Who may register is ``APP_REGISTRATION`` (open, closed or admin)."""
     await limits.hit(
         limits.registration, "register", address=address, account=data.email
     )
+    caller = principal.subject if principal else f"address {address}"
     request = idempotency_key and IdempotentRequest.of(
-        "POST /users", idempotency_key, data
+        "POST /users", caller, idempotency_key, data
     )
-    if request and (replay := await _replay(session, request, response)):
-        return replay
+    if not request:
+        return await _register(session, data, settings, None)
+    try:
+        stored = await idempotency.claim(sessions, request)
+    except idempotency.IdempotencyKeyReusedError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    except idempotency.IdempotencyKeyInProgressError as exc:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, str(exc), headers={"Retry-After": "1"}
+        ) from exc
+    if stored is not None:
+        response.headers[idempotency.REPLAYED_HEADER] = "true"
+        return UserCreated.model_validate_json(stored)
+    try:
+        return await _register(session, data, settings, request)
+    except BaseException:
+        await idempotency.release(sessions, request)
+        raise
+
+
+async def _register(
+    session: DBSession,
+    data: UserCreate,
+    settings: SettingsDep,
+    request: IdempotentRequest | None,
+) -> UserCreated:
     try:
         user = await service.create_user(session, data)
     except service.EmailAlreadyRegisteredError as exc:
-        # A concurrent retry of this very request may have won the race.
-        if request and (replay := await _replay(session, request, response)):
-            return replay
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     created = UserCreated(
         id=user.id,
@@ -92,19 +121,6 @@ async def register_user(
         await session.commit()
         raise
     return created
-
-
-async def _replay(
-    session: DBSession, request: IdempotentRequest, response: Response
-) -> UserCreated | None:
-    try:
-        stored = await idempotency.find_response(session, request)
-    except idempotency.IdempotencyKeyReusedError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
-    if stored is None:
-        return None
-    response.headers[idempotency.REPLAYED_HEADER] = "true"
-    return UserCreated.model_validate_json(stored)
 
 
 async def _send_welcome_email(created: UserCreated, timeout_seconds: float) -> None:
