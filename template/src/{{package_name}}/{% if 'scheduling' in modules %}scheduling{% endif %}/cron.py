@@ -7,6 +7,7 @@ refused here, naming the field that is wrong.
 """
 
 import re
+from datetime import date, timedelta
 
 WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 WEEKDAY_NAMES = (
@@ -47,7 +48,59 @@ def validate_cron(expression: str) -> str:
     for value, (name, lowest, highest) in zip(fields, FIELDS, strict=True):
         for item in value.split(","):
             _check_item(item, name, lowest, highest)
+    if not _fires_on_some_day(fields):
+        raise ValueError(
+            f"{expression!r} never fires: no date has that day of month in that "
+            "month (and on that day of week)"
+        )
     return " ".join(fields)
+
+
+# 28 years: every day of the month falls on every weekday, leap years included.
+_CALENDAR_CYCLE = timedelta(days=10227)
+
+
+def _fires_on_some_day(fields: list[str]) -> bool:
+    """Whether the month and day fields match some date, as pycron matches
+    them: when both day fields are restricted (no ``*``), either may match."""
+    days = _expand(fields[2], *FIELDS[2])
+    months = _expand(fields[3], *FIELDS[3])
+    weekdays = _expand(fields[4], *FIELDS[4])
+    either = "*" not in fields[2] and "*" not in fields[4]
+    day, end = date(2000, 1, 1), date(2000, 1, 1) + _CALENDAR_CYCLE
+    while day < end:
+        on_day = day.day in days
+        on_weekday = (day.weekday() + 1) % 7 in weekdays  # 0 is Sunday
+        if day.month in months and (
+            (on_day or on_weekday) if either else (on_day and on_weekday)
+        ):
+            return True
+        day += timedelta(days=1)
+    return False
+
+
+def _expand(value: str, name: str, lowest: int, highest: int) -> set[int]:
+    """The values a field (already checked) matches."""
+    matched: set[int] = set()
+    for item in value.split(","):
+        match = _ITEM.match(item)
+        assert match is not None
+        step = int(match["star_step"] or match["step"] or 1)
+        if match["start"] is None:
+            start, end = lowest, highest
+        else:
+            start = _number(match["start"], name)
+            end = _number(match["end"], name) if match["end"] else start
+        span = (
+            range(start, end + 1)
+            if start <= end
+            else [
+                *range(start, highest + 1),
+                *range(lowest, end + 1),
+            ]
+        )
+        matched.update(list(span)[::step])
+    return matched
 
 
 def _check_item(item: str, name: str, lowest: int, highest: int) -> None:
