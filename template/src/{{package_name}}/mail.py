@@ -19,9 +19,16 @@ class Mailer(Protocol):
 
 class SmtpMailer:
     """Sends through an SMTP server given as ``smtp[s]://user:password@host:port``,
-    with at most ``limiter.max_concurrent`` messages in flight per process."""
+    with at most ``limiter.max_concurrent`` messages in flight per process.
 
-    def __init__(self, url: str, *, limiter: CallLimiter) -> None:
+    ``smtps://`` is TLS from the first byte. ``smtp://`` upgrades with STARTTLS
+    when the server offers it; with ``require_tls`` a server that does not
+    makes the send fail before any password is sent.
+    """
+
+    def __init__(
+        self, url: str, *, limiter: CallLimiter, require_tls: bool = False
+    ) -> None:
         parts = urlsplit(url)
         self._implicit_tls = parts.scheme == "smtps"
         self._hostname = parts.hostname or "localhost"
@@ -29,6 +36,8 @@ class SmtpMailer:
         self._username = unquote(parts.username) if parts.username else None
         self._password = unquote(parts.password) if parts.password else None
         self._limiter = limiter
+        # None: aiosmtplib's opportunistic STARTTLS; True: STARTTLS or fail.
+        self._start_tls = None if self._implicit_tls or not require_tls else True
 
     async def send(self, message: EmailMessage) -> None:
         await self._limiter.call(
@@ -39,6 +48,7 @@ class SmtpMailer:
             username=self._username,
             password=self._password,
             use_tls=self._implicit_tls,
+            start_tls=self._start_tls,
         )
 
 
@@ -62,4 +72,8 @@ def create_mailer(settings: Settings) -> Mailer:
         max_concurrent=settings.smtp_max_concurrency,
         timeout_seconds=settings.http_timeout_seconds,
     )
-    return SmtpMailer(settings.smtp_url.get_secret_value(), limiter=limiter)
+    return SmtpMailer(
+        settings.smtp_url.get_secret_value(),
+        limiter=limiter,
+        require_tls=settings.smtp_requires_tls,
+    )

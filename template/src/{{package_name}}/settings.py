@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     # An enqueue that takes longer fails with 503 instead of holding the request.
     broker_timeout_seconds: float = Field(default=3.0, gt=0)
 
+    # Larger request bodies are refused with 413 before they are read whole.
+    max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
     api_workers: int = Field(default=1, ge=1)
@@ -61,6 +64,9 @@ class Settings(BaseSettings):
     http_timeout_seconds: float = Field(default=10.0, gt=0)
     # At most this many e-mails are being sent at once per process.
     smtp_max_concurrency: int = Field(default=5, ge=1)
+    # In production, smtp:// must upgrade with STARTTLS (or the e-mail fails
+    # rather than send the password in clear) unless this is set.
+    smtp_allow_plaintext: bool = False
 
     # Observability (README: Observability). Log format unset: JSON lines in
     # production, readable text elsewhere.
@@ -126,6 +132,12 @@ class Settings(BaseSettings):
             problems.append("APP_SMTP_URL is unset, so e-mails would only be logged")
         if "*" in self.cors_origins:
             problems.append("APP_CORS_ORIGINS must list origins, not '*'")
+        insecure = [o for o in self.cors_origins if not o.startswith("https://")]
+        if insecure and "*" not in self.cors_origins:
+            problems.append(
+                "APP_CORS_ORIGINS must list https:// origins only (not 'null' or "
+                "http://): " + ", ".join(repr(o[:60]) for o in insecure)
+            )
         if problems:
             raise ValueError("unsafe production settings: " + "; ".join(problems))
         return self
@@ -140,6 +152,10 @@ class Settings(BaseSettings):
         if self.log_format is not None:
             return self.log_format
         return "json" if self.environment == "production" else "text"
+
+    @property
+    def smtp_requires_tls(self) -> bool:
+        return self.environment == "production" and not self.smtp_allow_plaintext
 
     @property
     def database_is_sqlite(self) -> bool:
