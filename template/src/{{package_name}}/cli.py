@@ -1,6 +1,7 @@
 """The service's command line: ``dev``, ``api``, ``worker``, ``migrate``,
 ``dead-letters``, and the commands of features that have a ``cli.py`` (with
-``add_commands(commands)`` and ``DEV_COMMANDS``, the processes ``dev`` adds)."""
+``add_commands(commands)`` and ``DEV_COMMANDS``, the processes ``dev`` adds,
+and optionally ``server_options()``, uvicorn settings of the API)."""
 
 import argparse
 import asyncio
@@ -10,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import uvicorn
 from pydantic import ValidationError
@@ -124,6 +126,10 @@ def dead_letters(*, requeue: list[str], requeue_all: bool) -> int:
 
 
 def run_api(settings: Settings, *, reload: bool = False) -> None:
+    # A feature's cli.py may set server limits of its own (SERVER_OPTIONS).
+    options: dict[str, Any] = {}
+    for feature in import_feature_modules("cli"):
+        options.update(getattr(feature, "server_options", dict)())
     # Every API process counts into one set of metrics (see observability/).
     with multiprocess_directory():
         uvicorn.run(
@@ -137,6 +143,7 @@ def run_api(settings: Settings, *, reload: bool = False) -> None:
             log_level=settings.log_level.lower(),
             # Applied again in each process uvicorn spawns (workers, reload).
             log_config=logging_config(settings.log_format_in_use, settings.log_level),
+            **options,
         )
 
 
