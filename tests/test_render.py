@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from .rendering import ALL_MODULES, COMBINATIONS, PACKAGE, python, run
+from .rendering import ALL_MODULES, COMBINATIONS, PACKAGE, ROOT, python, run
 
 # A Jinja expression or statement left behind: "{{ name", "{% if", "{#".
 UNRENDERED = re.compile(r"\{\{-?\s*[\w(\x27\"]|\{%-?\s*\w|\{#")
@@ -109,3 +110,22 @@ def test_generated_workflow_passes_actionlint(rendered: Any, name: str) -> None:
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert (project / ".github" / "workflows" / "ci.yml").is_file()
+
+
+@pytest.mark.parametrize("name", ["defaults", "python-3.13-rabbitmq-postgresql"])
+def test_generated_workflow_passes_zizmor_and_bounds_every_job(
+    rendered: Any, name: str
+) -> None:
+    """Actions pinned by commit, no persisted credentials, no template
+    injection (zizmor's offline audits), and a timeout on every job."""
+    workflow = rendered(name) / ".github" / "workflows" / "ci.yml"
+    zizmor = Path(sys.executable).parent / "zizmor"
+
+    result = run([str(zizmor), "--offline", "--no-progress", str(workflow)], cwd=ROOT)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    jobs = yaml.safe_load(workflow.read_text())["jobs"]
+    assert {name: job.get("timeout-minutes") for name, job in jobs.items()} == {
+        "test": 30,
+        "template-update": 10,
+    }
