@@ -6,7 +6,7 @@ import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncResult, AsyncSession
 from sqlalchemy.sql import Executable
 
 # Rows fetched from the database cursor per round trip.
@@ -16,7 +16,13 @@ FETCH_SIZE = 1000
 async def stream_rows(
     session: AsyncSession, query: Executable
 ) -> AsyncIterator[Sequence[Any]]:
+    """Run the query now, read its rows as they are iterated: a database error
+    (a missing table) is the endpoint's to answer, before the response starts."""
     result = await session.stream(query, execution_options={"yield_per": FETCH_SIZE})
+    return _rows(result)
+
+
+async def _rows(result: AsyncResult[Any]) -> AsyncIterator[Sequence[Any]]:
     async for partition in result.partitions():
         for row in partition:
             yield tuple(row)
