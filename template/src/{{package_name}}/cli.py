@@ -181,12 +181,14 @@ def run_dev(settings: Settings) -> int:
     API process, as they do in production. Ctrl-C stops them all."""
     migrate(settings)
     me = [sys.executable, "-m", PACKAGE]
+    # Restarted on code changes, as uvicorn's --reload restarts the API.
+    reloading = [sys.executable, "-m", f"{PACKAGE}.reloader"]
     features = [
-        [*me, *command]
+        [*reloading, *command]
         for feature in import_feature_modules("cli")
         for command in feature.DEV_COMMANDS
     ]
-    return supervise([[*me, "api", "--reload"], [*me, "worker"], *features])
+    return supervise([[*me, "api", "--reload"], [*reloading, "worker"], *features])
 
 
 def supervise(commands: list[list[str]], grace_seconds: float = 10.0) -> int:
