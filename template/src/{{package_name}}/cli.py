@@ -13,6 +13,7 @@ from types import FrameType
 
 import uvicorn
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from .discovery import import_feature_modules
 from .observability.logs import configure_logging, logging_config
@@ -93,14 +94,30 @@ def settings_problems() -> str:
         try:
             settings_class()
         except ValidationError as exc:
-            problems.append(str(exc))
+            prefix = str(settings_class.model_config.get("env_prefix", ""))
+            problems += [_problem(prefix, error) for error in exc.errors()]
     return "\n".join(problems)
 
 
+def _problem(prefix: str, error: ErrorDetails) -> str:
+    """One line per problem, named by its variable; never the value, which may
+    hold a password."""
+    message = error["msg"].removeprefix("Value error, ")
+    if not error["loc"]:  # A check across settings names them itself.
+        return f"- {message}"
+    return f"- {prefix}{str(error['loc'][0]).upper()}: {message}"
+
+
 def migrate(settings: Settings) -> None:
+    from sqlalchemy.exc import DBAPIError
+
     from .migrate import upgrade_database
 
-    upgrade_database(settings.database_url)
+    try:
+        upgrade_database(settings.database_url)
+    except (OSError, DBAPIError) as exc:
+        reason = exc.orig if isinstance(exc, DBAPIError) else exc
+        sys.exit(f"Cannot migrate the database at APP_DATABASE_URL: {reason}")
 
 
 def dead_letters(*, requeue: list[str], requeue_all: bool) -> int:

@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from .discovery import optional_brokers
 
@@ -14,6 +16,8 @@ from .discovery import optional_brokers
 BROKER_SCHEMES = ("sqlite", "redis", "rediss", "memory")
 # Where task results and job events (and modules' shared state) can live.
 STORE_SCHEMES = ("sqlite", "redis", "rediss")
+# The service's database drivers are async: a URL without its driver, by backend.
+ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 
 
 class Settings(BaseSettings):
@@ -80,6 +84,24 @@ class Settings(BaseSettings):
             schemes = (*BROKER_SCHEMES, *optional_brokers())
             expected = ", ".join(f"{s}://" for s in schemes)
             raise ValueError(f"unsupported broker {scheme!r}: use one of {expected}")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_database(cls, value: str) -> str:
+        examples = (
+            "sqlite+aiosqlite:///./var/app.db or "
+            "postgresql+asyncpg://user:password@host:5432/db"
+        )
+        try:
+            url = make_url(value)
+            is_async = url.get_dialect().is_async
+        except (ArgumentError, NoSuchModuleError, ImportError):
+            raise ValueError(f"not a database URL: use {examples}") from None
+        if not is_async:
+            driver = ASYNC_DRIVERS.get(url.get_backend_name())
+            fix = f"{driver}://…" if driver else examples
+            raise ValueError(f"{url.drivername}://… names no async driver: use {fix}")
         return value
 
     @field_validator("result_backend_url")

@@ -100,8 +100,12 @@ def logging_config(log_format: Literal["text", "json"], level: str) -> dict[str,
         # uvicorn's loggers keep their own levels but log through the root's
         # handler instead of uvicorn's own formats.
         "loggers": {
-            name: {"handlers": [], "propagate": True}
-            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+            **{
+                name: {"handlers": [], "propagate": True}
+                for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+            },
+            # Seven "setup plugin" lines in every process that imports alembic.
+            "alembic.runtime.plugins": {"level": "WARNING"},
         },
     }
 
