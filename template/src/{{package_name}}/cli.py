@@ -32,12 +32,19 @@ APP_FACTORY = f"{PACKAGE}.app:create_app"
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog=PACKAGE, description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser(
+    dev = commands.add_parser(
         "dev",
         help="migrate, then run the API (auto-reload), a worker and what modules add",
     )
     api = commands.add_parser("api", help="run the HTTP API")
     api.add_argument("--reload", action="store_true", help="restart on code changes")
+    for command in (dev, api):
+        command.add_argument(
+            "--host", dest="api_host", help="address to listen on (APP_API_HOST)"
+        )
+        command.add_argument(
+            "--port", dest="api_port", type=int, help="port to listen on (APP_API_PORT)"
+        )
     commands.add_parser("worker", help="run task worker processes")
     commands.add_parser("migrate", help="upgrade the database to the latest schema")
     dead = commands.add_parser(
@@ -59,6 +66,8 @@ def main(argv: list[str] | None = None) -> None:
         except TracingUnavailableError as exc:
             sys.exit(str(exc))
     configure_logging(settings.log_format_in_use, settings.log_level)
+    if args.command in ("dev", "api"):
+        settings = listening_settings(settings, args)
 
     if args.command == "dev":
         sys.exit(run_dev(settings))
@@ -106,6 +115,21 @@ def _problem(prefix: str, error: ErrorDetails) -> str:
     if not error["loc"]:  # A check across settings names them itself.
         return f"- {message}"
     return f"- {prefix}{str(error['loc'][0]).upper()}: {message}"
+
+
+def listening_settings(settings: Settings, args: argparse.Namespace) -> Settings:
+    """The settings with --host and --port applied; exits if the API could not
+    listen there."""
+    from .ports import listen_problem
+
+    given = {key: getattr(args, key) for key in ("api_host", "api_port")}
+    settings = settings.model_copy(
+        update={key: value for key, value in given.items() if value is not None}
+    )
+    problem = listen_problem(settings.api_host, settings.api_port)
+    if problem:
+        sys.exit(problem)
+    return settings
 
 
 def migrate(settings: Settings) -> None:
@@ -205,7 +229,9 @@ def run_dev(settings: Settings) -> int:
         for feature in import_feature_modules("cli")
         for command in feature.DEV_COMMANDS
     ]
-    return supervise([[*me, "api", "--reload"], [*reloading, "worker"], *features])
+    address = ["--host", settings.api_host, "--port", str(settings.api_port)]
+    api = [*me, "api", "--reload", *address]
+    return supervise([api, [*reloading, "worker"], *features])
 
 
 def supervise(commands: list[list[str]], grace_seconds: float = 10.0) -> int:
