@@ -219,6 +219,10 @@ def test_every_readme_command_works_after_the_quick_start(walk: Walk) -> None:
         r"to=ada@example.com",
         output,
     )
+    assert (
+        f"my_service is running:\n  API       http://127.0.0.1:{walk.port}\n" in output
+    )
+    assert "setup plugin" not in output
     assert worker_pid, output
     assert mail_pid, output
     assert mail_pid.group(1) == worker_pid.group(1)

@@ -15,6 +15,7 @@ import uvicorn
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from .banner import announce_when_ready
 from .discovery import import_feature_modules
 from .observability.logs import configure_logging, logging_config
 from .observability.multiprocess import multiprocess_directory
@@ -231,7 +232,10 @@ def run_dev(settings: Settings) -> int:
     ]
     address = ["--host", settings.api_host, "--port", str(settings.api_port)]
     api = [*me, "api", "--reload", *address]
-    return supervise([api, [*reloading, "worker"], *features])
+    processes = [api, [*reloading, "worker"], *features]
+    # Each command's name follows `python -m <module>`.
+    announce_when_ready(settings, [command[3] for command in processes])
+    return supervise(processes)
 
 
 def supervise(commands: list[list[str]], grace_seconds: float = 10.0) -> int:
