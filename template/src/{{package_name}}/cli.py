@@ -31,28 +31,50 @@ APP_FACTORY = f"{PACKAGE}.app:create_app"
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog=PACKAGE, description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    dev = commands.add_parser(
-        "dev",
-        help="migrate, then run the API (auto-reload), a worker and what modules add",
+    parser = argparse.ArgumentParser(
+        prog=PACKAGE,
+        description=f"{PACKAGE}: the service's API, task workers and tools. "
+        "Settings come from APP_* environment variables (or .env).",
+        epilog=f"'{PACKAGE} COMMAND --help' gives a command's options.",
     )
-    api = commands.add_parser("api", help="run the HTTP API")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    dev = add_command(
+        commands,
+        "dev",
+        "migrate, then run the API, a worker and what modules add; each restarts "
+        "when the code changes",
+    )
+    api = add_command(commands, "api", "run the HTTP API")
     api.add_argument("--reload", action="store_true", help="restart on code changes")
     for command in (dev, api):
         command.add_argument(
-            "--host", dest="api_host", help="address to listen on (APP_API_HOST)"
+            "--host",
+            dest="api_host",
+            metavar="HOST",
+            help="address to listen on (default: APP_API_HOST)",
         )
         command.add_argument(
-            "--port", dest="api_port", type=int, help="port to listen on (APP_API_PORT)"
+            "--port",
+            dest="api_port",
+            metavar="PORT",
+            type=int,
+            help="port to listen on (default: APP_API_PORT)",
         )
-    commands.add_parser("worker", help="run task worker processes")
-    commands.add_parser("migrate", help="upgrade the database to the latest schema")
-    dead = commands.add_parser(
-        "dead-letters", help="list parked messages, or send them again"
+    add_command(commands, "worker", "run task worker processes")
+    add_command(commands, "migrate", "upgrade the database to the latest schema")
+    dead = add_command(
+        commands, "dead-letters", "list parked messages, or send them again"
     )
-    dead.add_argument("--requeue", nargs="+", default=[], metavar="ID")
-    dead.add_argument("--requeue-all", action="store_true")
+    dead.add_argument(
+        "--requeue",
+        nargs="+",
+        default=[],
+        metavar="ID",
+        help="send these dead letters again (ids from the list)",
+    )
+    dead.add_argument(
+        "--requeue-all", action="store_true", help="send every dead letter again"
+    )
     for feature in import_feature_modules("cli"):
         feature.add_commands(commands)
     args = parser.parse_args(argv)
@@ -82,6 +104,16 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(dead_letters(requeue=args.requeue, requeue_all=args.requeue_all))
     else:
         sys.exit(args.handler(settings, args))
+
+
+def add_command(
+    commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
+    name: str,
+    summary: str,
+) -> argparse.ArgumentParser:
+    """A command whose summary is also its own --help's description."""
+    description = f"{summary[0].upper()}{summary[1:]}."
+    return commands.add_parser(name, help=summary, description=description)
 
 
 def settings_problems() -> str:
