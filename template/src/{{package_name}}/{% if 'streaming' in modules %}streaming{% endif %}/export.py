@@ -6,6 +6,7 @@ import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncResult, AsyncSession
 from sqlalchemy.sql import Executable
 
@@ -36,7 +37,7 @@ async def csv_lines(
     writer = csv.writer(buffer)
     writer.writerow(header)
     async for row in rows:
-        writer.writerow(row)
+        writer.writerow([_cell(value) for value in row])
         if buffer.tell() >= 64 * 1024:
             yield _take(buffer)
     yield _take(buffer)
@@ -46,7 +47,15 @@ async def json_lines(
     header: Sequence[str], rows: AsyncIterator[Sequence[Any]]
 ) -> AsyncIterator[str]:
     async for row in rows:
-        yield json.dumps(dict(zip(header, row, strict=True)), default=str) + "\n"
+        record = dict(zip(header, row, strict=True))
+        yield json.dumps(record, default=to_jsonable_python) + "\n"
+
+
+def _cell(value: Any) -> Any:
+    """Values as the API writes them (pydantic's JSON: ISO 8601 timestamps)."""
+    if value is None or isinstance(value, str | int | float):
+        return value
+    return to_jsonable_python(value)
 
 
 def _take(buffer: io.StringIO) -> str:
