@@ -129,3 +129,19 @@ def test_generated_workflow_passes_zizmor_and_bounds_every_job(
         "test": 30,
         "template-update": 10,
     }
+
+
+@pytest.mark.parametrize("name", sorted(COMBINATIONS))
+def test_readme_layout_lists_every_folder_and_module(rendered: Any, name: str) -> None:
+    project = rendered(name)
+    package = project / "src" / PACKAGE
+    readme = (project / "README.md").read_text()
+    block = readme.split(f"\n```\nsrc/{PACKAGE}/\n", 1)[1].split("\n```", 1)[0]
+    listed = set(re.findall(r"^  (\w+/|\w+\.py) ", block, re.MULTILINE))
+    present = {
+        f"{path.name}/" if path.is_dir() else path.name
+        for path in package.iterdir()
+        if path.name != "__pycache__" and not path.name.startswith("__")
+    }
+
+    assert listed == present

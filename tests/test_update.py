@@ -115,6 +115,23 @@ def test_unmodified_service_updates_to_exactly_a_fresh_render(
     assert_same_tree(project, generate("fresh", new))
 
 
+def test_derived_names_are_kept_by_an_update(generate: Render) -> None:
+    """Slug and package derived from a name that is not one themselves."""
+    project = generate("service", "1.0.0", project_name="Café App")
+    assert (project / "src" / "cafe_app").is_dir()
+
+    update(project, vcs_ref="1.1.0")
+
+    assert_no_conflicts(project)
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert (answers["project_slug"], answers["package_name"]) == (
+        "cafe-app",
+        "cafe_app",
+    )
+    assert "reserved_package_names" not in answers
+    assert_same_tree(project, generate("fresh", "1.1.0", project_name="Café App"))
+
+
 def test_team_edits_survive_an_update(generate: Render) -> None:
     project = generate("service", "1.0.0")
     package = project / "src" / PACKAGE

@@ -17,6 +17,7 @@ import uvicorn
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from .banner import announce_when_ready
 from .discovery import import_feature_modules
 from .observability.logs import configure_logging, logging_config
 from .observability.multiprocess import multiprocess_directory
@@ -32,21 +33,50 @@ APP_FACTORY = f"{PACKAGE}.app:create_app"
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog=PACKAGE, description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser(
+    parser = argparse.ArgumentParser(
+        prog=PACKAGE,
+        description=f"{PACKAGE}: the service's API, task workers and tools. "
+        "Settings come from APP_* environment variables (or .env).",
+        epilog=f"'{PACKAGE} COMMAND --help' gives a command's options.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    dev = add_command(
+        commands,
         "dev",
-        help="migrate, then run the API (auto-reload), a worker and what modules add",
+        "migrate, then run the API, a worker and what modules add; each restarts "
+        "when the code changes",
     )
-    api = commands.add_parser("api", help="run the HTTP API")
+    api = add_command(commands, "api", "run the HTTP API")
     api.add_argument("--reload", action="store_true", help="restart on code changes")
-    commands.add_parser("worker", help="run task worker processes")
-    commands.add_parser("migrate", help="upgrade the database to the latest schema")
-    dead = commands.add_parser(
-        "dead-letters", help="list parked messages, or send them again"
+    for command in (dev, api):
+        command.add_argument(
+            "--host",
+            dest="api_host",
+            metavar="HOST",
+            help="address to listen on (default: APP_API_HOST)",
+        )
+        command.add_argument(
+            "--port",
+            dest="api_port",
+            metavar="PORT",
+            type=int,
+            help="port to listen on (default: APP_API_PORT)",
+        )
+    add_command(commands, "worker", "run task worker processes")
+    add_command(commands, "migrate", "upgrade the database to the latest schema")
+    dead = add_command(
+        commands, "dead-letters", "list parked messages, or send them again"
     )
-    dead.add_argument("--requeue", nargs="+", default=[], metavar="ID")
-    dead.add_argument("--requeue-all", action="store_true")
+    dead.add_argument(
+        "--requeue",
+        nargs="+",
+        default=[],
+        metavar="ID",
+        help="send these dead letters again (ids from the list)",
+    )
+    dead.add_argument(
+        "--requeue-all", action="store_true", help="send every dead letter again"
+    )
     for feature in import_feature_modules("cli"):
         feature.add_commands(commands)
     args = parser.parse_args(argv)
@@ -61,6 +91,8 @@ def main(argv: list[str] | None = None) -> None:
         except TracingUnavailableError as exc:
             sys.exit(str(exc))
     configure_logging(settings.log_format_in_use, settings.log_level)
+    if args.command in ("dev", "api"):
+        settings = listening_settings(settings, args)
 
     if args.command == "dev":
         sys.exit(run_dev(settings))
@@ -74,6 +106,16 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(dead_letters(requeue=args.requeue, requeue_all=args.requeue_all))
     else:
         sys.exit(args.handler(settings, args))
+
+
+def add_command(
+    commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
+    name: str,
+    summary: str,
+) -> argparse.ArgumentParser:
+    """A command whose summary is also its own --help's description."""
+    description = f"{summary[0].upper()}{summary[1:]}."
+    return commands.add_parser(name, help=summary, description=description)
 
 
 def settings_problems() -> str:
@@ -96,24 +138,45 @@ def settings_problems() -> str:
         try:
             settings_class()
         except ValidationError as exc:
-            problems += [_without_values(error) for error in exc.errors()]
+            prefix = str(settings_class.model_config.get("env_prefix", ""))
+            problems += [_problem(prefix, error) for error in exc.errors()]
     return "\n".join(problems)
 
 
-def _without_values(error: ErrorDetails) -> str:
-    """One refusal, naming the variable and the rule but never its value:
-    pydantic's own message repeats the input, passwords in URLs included."""
+def _problem(prefix: str, error: ErrorDetails) -> str:
+    """One line per problem, named by its variable; never the value, which may
+    hold a password."""
     message = error["msg"].removeprefix("Value error, ")
-    if not error["loc"]:
+    if not error["loc"]:  # A check across settings names them itself.
         return f"- {message}"
-    variable = f"APP_{str(error['loc'][0]).upper()}"
-    return f"- {variable}: {message}"
+    return f"- {prefix}{str(error['loc'][0]).upper()}: {message}"
+
+
+def listening_settings(settings: Settings, args: argparse.Namespace) -> Settings:
+    """The settings with --host and --port applied; exits if the API could not
+    listen there."""
+    from .ports import listen_problem
+
+    given = {key: getattr(args, key) for key in ("api_host", "api_port")}
+    settings = settings.model_copy(
+        update={key: value for key, value in given.items() if value is not None}
+    )
+    problem = listen_problem(settings.api_host, settings.api_port)
+    if problem:
+        sys.exit(problem)
+    return settings
 
 
 def migrate(settings: Settings) -> None:
+    from sqlalchemy.exc import DBAPIError
+
     from .migrate import upgrade_database
 
-    upgrade_database(settings.database_url)
+    try:
+        upgrade_database(settings.database_url)
+    except (OSError, DBAPIError) as exc:
+        reason = exc.orig if isinstance(exc, DBAPIError) else exc
+        sys.exit(f"Cannot migrate the database at APP_DATABASE_URL: {reason}")
 
 
 def dead_letters(*, requeue: list[str], requeue_all: bool) -> int:
@@ -199,12 +262,19 @@ def run_dev(settings: Settings) -> int:
     API process, as they do in production. Ctrl-C stops them all."""
     migrate(settings)
     me = [sys.executable, "-m", PACKAGE]
+    # Restarted on code changes, as uvicorn's --reload restarts the API.
+    reloading = [sys.executable, "-m", f"{PACKAGE}.reloader"]
     features = [
-        [*me, *command]
+        [*reloading, *command]
         for feature in import_feature_modules("cli")
         for command in feature.DEV_COMMANDS
     ]
-    return supervise([[*me, "api", "--reload"], [*me, "worker"], *features])
+    address = ["--host", settings.api_host, "--port", str(settings.api_port)]
+    api = [*me, "api", "--reload", *address]
+    processes = [api, [*reloading, "worker"], *features]
+    # Each command's name follows `python -m <module>`.
+    announce_when_ready(settings, [command[3] for command in processes])
+    return supervise(processes)
 
 
 def supervise(commands: list[list[str]], grace_seconds: float = 10.0) -> int:

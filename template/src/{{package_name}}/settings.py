@@ -1,11 +1,14 @@
 """Every knob of the service, read from the environment (prefix ``APP_``)."""
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from .discovery import optional_brokers
 
@@ -14,6 +17,8 @@ from .discovery import optional_brokers
 BROKER_SCHEMES = ("sqlite", "redis", "rediss", "memory")
 # Where task results and job events (and modules' shared state) can live.
 STORE_SCHEMES = ("sqlite", "redis", "rediss")
+# The service's database drivers are async: a URL without its driver, by backend.
+ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 
 
 class Settings(BaseSettings):
@@ -24,7 +29,8 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
-    # The embedded defaults need nothing installed: both live in ./var.
+    # The embedded defaults need nothing installed: both live in the project's
+    # ./var, whichever folder a command runs from (anchored_sqlite_url).
     database_url: str = "sqlite+aiosqlite:///./var/app.db"
     broker_url: str = "sqlite:///./var/broker.db"
     # Task results, job events, modules' shared state: beside the broker's messages
@@ -87,6 +93,29 @@ class Settings(BaseSettings):
             expected = ", ".join(f"{s}://" for s in schemes)
             raise ValueError(f"unsupported broker {scheme!r}: use one of {expected}")
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_database(cls, value: str) -> str:
+        examples = (
+            "sqlite+aiosqlite:///./var/app.db or "
+            "postgresql+asyncpg://user:password@host:5432/db"
+        )
+        try:
+            url = make_url(value)
+            is_async = url.get_dialect().is_async
+        except (ArgumentError, NoSuchModuleError, ImportError):
+            raise ValueError(f"not a database URL: use {examples}") from None
+        if not is_async:
+            driver = ASYNC_DRIVERS.get(url.get_backend_name())
+            fix = f"{driver}://…" if driver else examples
+            raise ValueError(f"{url.drivername}://… names no async driver: use {fix}")
+        return value
+
+    @field_validator("database_url", "broker_url", "result_backend_url")
+    @classmethod
+    def _anchor_sqlite_file(cls, value: str | None) -> str | None:
+        return value and anchored_sqlite_url(value)
 
     @field_validator("result_backend_url")
     @classmethod
@@ -160,6 +189,32 @@ class Settings(BaseSettings):
     @property
     def database_is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def project_root() -> Path:
+    """The service's folder when it runs from its source tree (src/<package>/
+    beside pyproject.toml); elsewhere (installed, in an image) the working
+    directory."""
+    source_root = Path(__file__).resolve().parents[2]
+    return source_root if (source_root / "pyproject.toml").is_file() else Path.cwd()
+
+
+def anchored_sqlite_url(url: str) -> str:
+    """A SQLite file given by a relative path (./var/app.db) is the project's,
+    whichever folder a command runs from: never a second database in src/var."""
+    if not url.startswith("sqlite"):
+        return url
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url  # Not a URL: the setting's own check says so.
+    path = parsed.database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return url
+    if Path(path).is_absolute():
+        return url
+    absolute = parsed.set(database=str(project_root() / path))
+    return absolute.render_as_string(hide_password=False)
 
 
 @lru_cache

@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..deps import BrokerDep, EngineDep, Public
+from ..schema import DatabaseNotMigratedError, check_migrated
 from ..worker.health import check_broker
 
 # Probes come from orchestrators and load balancers, without credentials.
@@ -47,6 +48,7 @@ async def ready(engine: EngineDep, broker: BrokerDep) -> JSONResponse:
 async def _check_database(engine: AsyncEngine) -> None:
     async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
+        await check_migrated(connection)
 
 
 async def _probe(check: Awaitable[Any]) -> str:
@@ -55,6 +57,8 @@ async def _probe(check: Awaitable[Any]) -> str:
             await check
     except TimeoutError:
         return f"unavailable: no answer within {CHECK_TIMEOUT_SECONDS} s"
+    except DatabaseNotMigratedError as exc:
+        return f"unavailable: {exc}"
     except Exception as exc:
         return f"unavailable: {type(exc).__name__}: {exc}"
     return "ok"

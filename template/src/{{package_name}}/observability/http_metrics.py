@@ -2,6 +2,7 @@
 
 import time
 
+from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .metrics import http_request_duration, http_requests
@@ -31,12 +32,21 @@ class HttpMetricsMiddleware:
         try:
             await self.app(scope, receive, send_and_note_status)
         finally:
-            # The router wrote the matched route into the shared scope.
-            template = getattr(scope.get("route"), "path", None)
-            if not isinstance(template, str):
-                template = UNMATCHED
+            template = route_template(scope)
             method = scope["method"]
             http_requests.labels(method, template, str(status)).inc()
             http_request_duration.labels(method, template).observe(
                 time.perf_counter() - started
             )
+
+
+def route_template(scope: Scope) -> str:
+    # FastAPI's routes write themselves into the shared scope.
+    template = getattr(scope.get("route"), "path", None)
+    if isinstance(template, str):
+        return template
+    # Starlette's plain routes do not: FastAPI's /docs, /redoc, /openapi.json.
+    for route in getattr(getattr(scope.get("app"), "router", None), "routes", ()):
+        if isinstance(route, Route) and route.matches(scope)[0] is Match.FULL:
+            return route.path
+    return UNMATCHED

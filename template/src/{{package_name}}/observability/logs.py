@@ -77,6 +77,15 @@ class TextFormatter(logging.Formatter):
         return " ".join([line, *ids])
 
 
+class AlembicContextFilter(logging.Filter):
+    """Drops the two lines alembic logs on every migration context ("Context
+    impl SQLiteImpl.", "Will assume non-transactional DDL."): each upgrade step
+    is still logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(("Context impl", "Will assume"))
+
+
 def logging_config(log_format: Literal["text", "json"], level: str) -> dict[str, Any]:
     """A ``dictConfig`` that sends every logger, uvicorn's included, through
     one handler on stderr with the chosen formatter."""
@@ -84,7 +93,12 @@ def logging_config(log_format: Literal["text", "json"], level: str) -> dict[str,
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"context": {"()": f"{PACKAGE}.observability.logs.ContextFilter"}},
+        "filters": {
+            "context": {"()": f"{PACKAGE}.observability.logs.ContextFilter"},
+            "alembic_context": {
+                "()": f"{PACKAGE}.observability.logs.AlembicContextFilter"
+            },
+        },
         "formatters": {
             "default": {"()": f"{formatter.__module__}.{formatter.__qualname__}"}
         },
@@ -100,8 +114,13 @@ def logging_config(log_format: Literal["text", "json"], level: str) -> dict[str,
         # uvicorn's loggers keep their own levels but log through the root's
         # handler instead of uvicorn's own formats.
         "loggers": {
-            name: {"handlers": [], "propagate": True}
-            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+            **{
+                name: {"handlers": [], "propagate": True}
+                for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+            },
+            # Seven "setup plugin" lines in every process that imports alembic.
+            "alembic.runtime.plugins": {"level": "WARNING"},
+            "alembic.runtime.migration": {"filters": ["alembic_context"]},
         },
     }
 

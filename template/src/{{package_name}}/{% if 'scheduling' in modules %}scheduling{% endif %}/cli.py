@@ -14,9 +14,9 @@ DEV_COMMANDS = [["scheduler"]]
 def add_commands(
     commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
 ) -> None:
+    summary = "send scheduled tasks (run one or more: one leads, one takes over)"
     scheduler = commands.add_parser(
-        "scheduler",
-        help="send scheduled tasks (run one or more: one leads, one takes over)",
+        "scheduler", help=summary, description=f"S{summary[1:]}."
     )
     scheduler.add_argument(
         "--fire-on-start",

@@ -6,7 +6,8 @@ import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from pydantic_core import to_jsonable_python
+from sqlalchemy.ext.asyncio import AsyncResult, AsyncSession
 from sqlalchemy.sql import Executable
 
 # Rows fetched from the database cursor per round trip.
@@ -16,7 +17,13 @@ FETCH_SIZE = 1000
 async def stream_rows(
     session: AsyncSession, query: Executable
 ) -> AsyncIterator[Sequence[Any]]:
+    """Run the query now, read its rows as they are iterated: a database error
+    (a missing table) is the endpoint's to answer, before the response starts."""
     result = await session.stream(query, execution_options={"yield_per": FETCH_SIZE})
+    return _rows(result)
+
+
+async def _rows(result: AsyncResult[Any]) -> AsyncIterator[Sequence[Any]]:
     async for partition in result.partitions():
         for row in partition:
             yield tuple(row)
@@ -43,7 +50,7 @@ async def csv_lines(
     writer = csv.writer(buffer)
     writer.writerow(header)
     async for row in rows:
-        writer.writerow([neutralised(value) for value in row])
+        writer.writerow([neutralised(_cell(value)) for value in row])
         if buffer.tell() >= 64 * 1024:
             yield _take(buffer)
     yield _take(buffer)
@@ -53,7 +60,15 @@ async def json_lines(
     header: Sequence[str], rows: AsyncIterator[Sequence[Any]]
 ) -> AsyncIterator[str]:
     async for row in rows:
-        yield json.dumps(dict(zip(header, row, strict=True)), default=str) + "\n"
+        record = dict(zip(header, row, strict=True))
+        yield json.dumps(record, default=to_jsonable_python) + "\n"
+
+
+def _cell(value: Any) -> Any:
+    """Values as the API writes them (pydantic's JSON: ISO 8601 timestamps)."""
+    if value is None or isinstance(value, str | int | float):
+        return value
+    return to_jsonable_python(value)
 
 
 def _take(buffer: io.StringIO) -> str:

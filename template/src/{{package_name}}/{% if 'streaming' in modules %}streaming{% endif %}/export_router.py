@@ -27,9 +27,9 @@ StreamSession = Annotated[AsyncSession, Depends(get_db_session)]
 USER_COLUMNS = ("id", "email", "created_at")
 
 
-def _user_rows(session: AsyncSession) -> AsyncIterator[Sequence[Any]]:
+async def _user_rows(session: AsyncSession) -> AsyncIterator[Sequence[Any]]:
     query = select(User.id, User.email, User.created_at).order_by(User.id)
-    return stream_rows(session, query)
+    return await stream_rows(session, query)
 
 
 def _attachment(extension: str) -> dict[str, str]:
@@ -41,7 +41,7 @@ def _attachment(extension: str) -> dict[str, str]:
 async def export_users_csv(session: StreamSession) -> StreamingResponse:
     """Every user as CSV, streamed while the query runs."""
     return StreamingResponse(
-        csv_lines(USER_COLUMNS, _user_rows(session)),
+        csv_lines(USER_COLUMNS, await _user_rows(session)),
         media_type="text/csv; charset=utf-8",
         headers=_attachment("csv"),
     )
@@ -51,7 +51,7 @@ async def export_users_csv(session: StreamSession) -> StreamingResponse:
 async def export_users_jsonl(session: StreamSession) -> StreamingResponse:
     """Every user as JSON Lines (one object per line), streamed."""
     return StreamingResponse(
-        json_lines(USER_COLUMNS, _user_rows(session)),
+        json_lines(USER_COLUMNS, await _user_rows(session)),
         media_type="application/jsonl",
         headers=_attachment("jsonl"),
     )
