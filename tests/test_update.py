@@ -37,6 +37,7 @@ MOVED_CHANGE = ("your account is ready.", "your account is ready to use.")
 IMPORTERS = {
     PACKAGE_DIR / "users/router.py": "from . import service",
     PACKAGE_DIR / "users/tasks.py": "from . import service",
+    PACKAGE_DIR / "users/dependencies.py": "from . import service",
     Path("template/tests/test_users.py.jinja"): "users import service",
 }
 MOVE_MIGRATION = """_migrations:

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db import utcnow
 from ..users.models import User
-from ..users.service import password_hasher
 from .models import RefreshToken, ServiceAccount
+from .passwords import password_hasher
 from .principal import ADMIN, Principal
 from .schemas import TokenPair
 from .settings import AuthSettings

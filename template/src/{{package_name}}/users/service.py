@@ -1,17 +1,15 @@
 import asyncio
 from email.message import EmailMessage
 
-from pwdlib import PasswordHash
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..auth.passwords import password_hasher
 from ..db import utcnow
 from ..mail import Mailer
 from .models import User
 from .schemas import UserCreate
-
-password_hasher = PasswordHash.recommended()
 
 
 class EmailAlreadyRegisteredError(Exception):
