@@ -2,14 +2,14 @@
 
 from taskiq import AsyncBroker
 
-from .poison import DeadLetter, DeadLetterStore
+from .backends.interface import DeadLetter, ServiceBroker
 
 
 async def manage_dead_letters(
     broker: AsyncBroker, *, requeue: list[str], requeue_all: bool
 ) -> int:
     """List dead letters, or requeue some; the process exit code."""
-    if not isinstance(broker, DeadLetterStore):
+    if not isinstance(broker, ServiceBroker):
         print(f"{type(broker).__name__} keeps no dead letters.")
         return 1
     try:

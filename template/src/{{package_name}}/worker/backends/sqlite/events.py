@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..jobs.events import JobEvent, event_order
-from .sqlite_db import SqliteConnection
+from ....jobs.events import JobEvent, event_order
+from .connection import SqliteConnection
 
 POLL_INTERVAL_SECONDS = 0.2
 PURGE_INTERVAL_SECONDS = 60.0

@@ -32,10 +32,11 @@ from pathlib import Path
 
 from taskiq import AckableMessage, AsyncBroker, BrokerMessage
 
-from .holds import Holds
-from .labels import delay_seconds
-from .poison import DeadLetter, log_parked, poison_reason
-from .sqlite_db import SqliteConnection
+from ...holds import Holds
+from ...labels import delay_seconds
+from ...poison import log_parked, poison_reason
+from ..interface import DeadLetter
+from .connection import SqliteConnection
 
 logger = logging.getLogger(__name__)
 

@@ -35,16 +35,12 @@ from pamqp.common import FieldTable
 from taskiq import AckableMessage, BrokerMessage
 from taskiq_aio_pika import AioPikaBroker, Exchange, Queue
 
-from ..settings import Settings
-from .holds import Holds
-from .labels import delay_seconds
-from .poison import DeadLetter, log_parked, poison_reason
+from ...holds import Holds
+from ...labels import delay_seconds
+from ...poison import log_parked, poison_reason
+from ..interface import DeadLetter
 
 logger = logging.getLogger(__name__)
-
-# The APP_BROKER_URL schemes this module serves: the factory and the settings
-# find it by them (see discovery.optional_brokers).
-BROKER_SCHEMES = ("amqp", "amqps")
 
 # What a RabbitMQ that is down or unreachable raises while connecting.
 CONNECTION_ERRORS = (aiormq.exceptions.AMQPError, OSError, TimeoutError)
@@ -356,19 +352,6 @@ class RabbitMQBroker(AioPikaBroker):
                     await incoming.nack(requeue=True)
                 except SETTLE_ERRORS as exc:
                     logger.warning("Could not hand back a message: %r", exc)
-
-
-def broker_from_settings(settings: Settings) -> RabbitMQBroker:
-    """The broker ``APP_BROKER_URL=amqp://…`` names (see factory.create_broker)."""
-    return RabbitMQBroker(
-        settings.broker_url,
-        queue_name=settings.task_queue,
-        max_deliveries=settings.task_max_deliveries,
-        # Unacknowledged messages per worker process: those it runs at once
-        # plus those it may hold in advance.
-        prefetch=settings.worker_concurrency + settings.worker_prefetch,
-        connect_timeout=settings.broker_timeout_seconds,
-    )
 
 
 def _header(incoming: AbstractIncomingMessage, name: str) -> Any:

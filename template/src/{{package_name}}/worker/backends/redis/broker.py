@@ -10,7 +10,7 @@ task is done. Left as it is, it also
 * never trims its stream, which grows by every task ever sent;
 * ignores the ``delay`` label, so retries "in 4 s" run at once;
 * opens a new client for every message sent and every acknowledgement, and
-  sends one ``XACK`` per message (grouped here, see ``redis_acks.py``);
+  sends one ``XACK`` per message (grouped here, see ``acks.py``);
 * fails the start of any process, API included, while Redis is down;
 * ends the worker process on the first connection error;
 * acknowledges and drops messages it cannot run, which are parked here in the
@@ -37,11 +37,11 @@ from redis.exceptions import RedisError, ResponseError
 from taskiq import AckableMessage, BrokerMessage
 from taskiq_redis import RedisStreamBroker
 
-from .holds import Holds
-from .labels import delay_seconds
-from .poison import DeadLetter, log_parked, poison_reason
-from .redis_acks import GroupedAcks
-from .redis_results import RedisResultBackend
+from ...holds import Holds
+from ...labels import delay_seconds
+from ...poison import log_parked, poison_reason
+from ..interface import DeadLetter
+from .acks import GroupedAcks
 
 logger = logging.getLogger(__name__)
 
@@ -502,12 +502,3 @@ def delayed_key(queue_name: str) -> str:
 def dead_letter_key(queue_name: str) -> str:
     """The stream of a queue's parked messages."""
     return f"{queue_name}:dead"
-
-
-def redis_result_backend(
-    url: str, *, result_ttl_seconds: int, **connection_kwargs: Any
-) -> RedisResultBackend[Any]:
-    """Results as JSON that expire, through one shared client."""
-    return RedisResultBackend(
-        url, result_ttl_seconds=result_ttl_seconds, **connection_kwargs
-    )
