@@ -11,6 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pydantic_core import to_jsonable_python
+from taskiq import TaskiqResult
+
 RUNNING = "running"
 PROGRESS = "progress"
 SUCCEEDED = "succeeded"
@@ -45,3 +48,11 @@ def event_order(event_id: str) -> tuple[int, int]:
     """Sort key of an event id; ValueError when it is not one."""
     first, _, second = event_id.partition("-")
     return int(first), int(second or 0)
+
+
+def final_event(result: TaskiqResult[Any]) -> tuple[str, dict[str, Any]]:
+    """``succeeded`` with the result, or ``failed`` with the error."""
+    if result.is_err:
+        error = result.error
+        return FAILED, {"error": f"{type(error).__name__}: {error}"}
+    return SUCCEEDED, {"result": to_jsonable_python(result.return_value, fallback=str)}

@@ -13,6 +13,7 @@ from ..observability.task_middlewares import (
 from ..settings import Settings
 from .backends import broker_backend, store_backend
 from .retries import BackoffRetryMiddleware
+from .waiting import WokenDecoratedTask
 
 
 def create_job_event_log(settings: Settings) -> JobEventLog:
@@ -22,7 +23,11 @@ def create_job_event_log(settings: Settings) -> JobEventLog:
 
 def create_broker(settings: Settings, job_events: JobEventLog) -> AsyncBroker:
     broker = broker_backend(settings.broker_url).create_broker(settings)
-    results = store_backend(settings.store_url).create_result_backend(settings)
+    results = store_backend(settings.store_url).create_result_backend(
+        settings, job_events=job_events
+    )
+    # Tasks whose wait_result() is woken by the result (see waiting.py).
+    broker.decorator_class = WokenDecoratedTask
     return broker.with_result_backend(results).with_middlewares(
         *task_middlewares(settings, job_events)
     )

@@ -69,9 +69,15 @@ class Backend(Protocol):
         ...
 
     def create_result_backend(
-        self, settings: "Settings", *, keep_results: bool = True
+        self,
+        settings: "Settings",
+        *,
+        job_events: JobEventLog | None = None,
+        keep_results: bool = True,
     ) -> AsyncResultBackend[Any]:
-        """Results at ``settings.store_url``, JSON, kept ``result_ttl_seconds``."""
+        """Results at ``settings.store_url``, JSON, kept ``result_ttl_seconds``;
+        given the job event log (built by this backend), it appends each job's
+        ``running`` and final events too (see ``json_results.py``)."""
         ...
 
     def create_job_event_log(self, settings: "Settings") -> JobEventLog:

@@ -14,14 +14,22 @@ JSON, not pickles: unpickling runs code, so anyone able to write to the store
 could run it in workers.
 """
 
+import asyncio
+import logging
+import time
 from abc import abstractmethod
 from typing import Any, Literal, TypeVar
 
 from taskiq import AsyncResultBackend, TaskiqResult
-from taskiq.depends.progress_tracker import TaskProgress
+from taskiq.depends.progress_tracker import TaskProgress, TaskState
 from taskiq.exceptions import ResultBackendError, ResultGetError
 
+from ...jobs.events import RUNNING, START, JobEventLog, final_event
+
+logger = logging.getLogger(__name__)
+
 ReturnType = TypeVar("ReturnType")
+Event = tuple[str, dict[str, Any]]
 
 Field = Literal["result", "progress"]
 
@@ -41,11 +49,23 @@ class ResultBackendClosedError(ResultBackendError):
 
 
 class JsonResultBackend(AsyncResultBackend[ReturnType]):
-    def __init__(self, *, result_ttl_seconds: int, keep_results: bool = True) -> None:
+    """Given the job event log, it also appends each job's ``running`` event
+    with its progress record (:meth:`start_job`) and its final event with its
+    result, in one write where the store allows; and a caller waiting for a
+    result is woken by that final event (:meth:`wait_for_result`)."""
+
+    def __init__(
+        self,
+        *,
+        result_ttl_seconds: int,
+        keep_results: bool = True,
+        job_events: JobEventLog | None = None,
+    ) -> None:
         if not isinstance(result_ttl_seconds, int) or result_ttl_seconds <= 0:
             raise ResultTtlError(ttl=result_ttl_seconds)
         self.result_ttl_seconds = result_ttl_seconds
         self.keep_results = keep_results
+        self.job_events = job_events
         self._shut_down = False
 
     async def startup(self) -> None:
@@ -67,9 +87,58 @@ class JsonResultBackend(AsyncResultBackend[ReturnType]):
     @abstractmethod
     async def has_result(self, task_id: str) -> bool: ...
 
+    async def write_with_event(
+        self, task_id: str, field: Field, value: bytes, event: Event
+    ) -> None:
+        """Write the value and append the job's event; one write where the
+        store allows (Redis: a script), two here. A failed append is logged:
+        the job's state matters more than its live followers."""
+        await self.write(task_id, field, value)
+        assert self.job_events is not None
+        try:
+            await self.job_events.append(task_id, *event)
+        except Exception as exc:
+            logger.warning("Could not append %r to job %s: %s", event[0], task_id, exc)
+
+    async def start_job(self, task_id: str) -> None:
+        """The ``running`` mark: the progress record, and the event."""
+        self._refuse_if_shut_down()
+        progress = dump_progress(TaskProgress[None](state=TaskState.STARTED, meta=None))
+        if self.job_events is None:
+            await self.write(task_id, "progress", progress)
+        else:
+            await self.write_with_event(task_id, "progress", progress, (RUNNING, {}))
+
     async def set_result(self, task_id: str, result: TaskiqResult[ReturnType]) -> None:
         self._refuse_if_shut_down()
-        await self.write(task_id, "result", dump_result(result))
+        value = dump_result(result)
+        if self.job_events is None:
+            await self.write(task_id, "result", value)
+        else:
+            await self.write_with_event(task_id, "result", value, final_event(result))
+
+    async def wait_for_result(
+        self, task_id: str, wait_seconds: float | None, recheck_seconds: float = 1.0
+    ) -> bool:
+        """Whether the result is there, waiting up to ``wait_seconds`` for it
+        (``None``: no limit). Woken by the job's final event; without an event
+        log, or should an event be lost, it looks again every
+        ``recheck_seconds``."""
+        deadline = None if wait_seconds is None else time.monotonic() + wait_seconds
+        cursor = START
+        while not await self.is_result_ready(task_id):
+            left = recheck_seconds
+            if deadline is not None:
+                left = min(left, deadline - time.monotonic())
+                if left <= 0:
+                    return False
+            if self.job_events is None:
+                await asyncio.sleep(left)
+                continue
+            found = await self.job_events.read({task_id: cursor}, left)
+            for event in found.get(task_id, []):
+                cursor = event.id
+        return True
 
     async def is_result_ready(self, task_id: str) -> bool:
         self._refuse_if_shut_down()

@@ -5,6 +5,7 @@ import time
 from collections import OrderedDict
 from typing import TypeVar
 
+from ....jobs.events import JobEventLog
 from ..json_results import Field, JsonResultBackend
 
 ReturnType = TypeVar("ReturnType")
@@ -16,10 +17,13 @@ class MemoryResultBackend(JsonResultBackend[ReturnType]):
         *,
         result_ttl_seconds: int,
         keep_results: bool = True,
+        job_events: JobEventLog | None = None,
         max_stored: int = 10_000,
     ) -> None:
         super().__init__(
-            result_ttl_seconds=result_ttl_seconds, keep_results=keep_results
+            result_ttl_seconds=result_ttl_seconds,
+            keep_results=keep_results,
+            job_events=job_events,
         )
         self.max_stored = max_stored
         # (task id, field) -> (expiry on the monotonic clock, value)

@@ -36,12 +36,17 @@ class RedisBackend:
         )
 
     def create_result_backend(
-        self, settings: "Settings", *, keep_results: bool = True
+        self,
+        settings: "Settings",
+        *,
+        job_events: JobEventLog | None = None,
+        keep_results: bool = True,
     ) -> AsyncResultBackend[Any]:
         return RedisResultBackend(
             settings.store_url,
             result_ttl_seconds=settings.result_ttl_seconds,
             keep_results=keep_results,
+            job_events=job_events,
             socket_connect_timeout=settings.broker_timeout_seconds,
         )
 

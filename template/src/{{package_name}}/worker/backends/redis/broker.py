@@ -39,6 +39,7 @@ from taskiq_redis import RedisStreamBroker
 
 from ...holds import Holds
 from ...labels import delay_seconds
+from ...outage import Outage
 from ...poison import log_parked, poison_reason
 from ..interface import DeadLetter
 from .acks import GroupedAcks
@@ -47,7 +48,6 @@ logger = logging.getLogger(__name__)
 
 # redis-py's default when neither the URL nor the caller sets ``socket_timeout``.
 REDIS_PY_SOCKET_TIMEOUT = 5.0
-RECONNECT_DELAY_SECONDS = 1.0
 # The workers' consumer group (also read by the queue-depth metric).
 CONSUMER_GROUP = "taskiq"
 # Scripts take ids as arguments: keep each call far below Lua's stack limit.
@@ -275,6 +275,7 @@ class ReliableRedisStreamBroker(RedisStreamBroker):
             self._heartbeat = asyncio.create_task(self._heartbeat_loop())
         next_move = next_claim = time.monotonic()
         declare_group = False
+        outage = Outage("Redis", logger)
         while True:
             _raise_if_cancelled()
             try:
@@ -290,7 +291,9 @@ class ReliableRedisStreamBroker(RedisStreamBroker):
                         yield message
                 # Block no longer than until the next timer: delays run on time.
                 wake_in = min(next_move, next_claim) - time.monotonic()
-                for message in await self._read_new(wake_in):
+                messages = await self._read_new(wake_in)
+                outage.succeeded()
+                for message in messages:
                     yield message
             except RedisError as exc:
                 if str(exc).startswith("NOGROUP"):
@@ -299,10 +302,7 @@ class ReliableRedisStreamBroker(RedisStreamBroker):
                     logger.warning("Consumer group missing, creating it: %s", exc)
                     declare_group = True
                     continue
-                logger.warning(
-                    "Redis error, retrying in %.0f s: %s", RECONNECT_DELAY_SECONDS, exc
-                )
-                await asyncio.sleep(RECONNECT_DELAY_SECONDS)
+                await asyncio.sleep(outage.failed(exc))
 
     async def shutdown(self) -> None:
         """Stop the heartbeat after the worker has finished its tasks, and hand

@@ -31,12 +31,17 @@ class SqliteBackend:
         )
 
     def create_result_backend(
-        self, settings: "Settings", *, keep_results: bool = True
+        self,
+        settings: "Settings",
+        *,
+        job_events: JobEventLog | None = None,
+        keep_results: bool = True,
     ) -> AsyncResultBackend[Any]:
         return SqliteResultBackend(
             sqlite_path(settings.store_url),
             result_ttl_seconds=settings.result_ttl_seconds,
             keep_results=keep_results,
+            job_events=job_events,
         )
 
     def create_job_event_log(self, settings: "Settings") -> JobEventLog:

@@ -1,10 +1,9 @@
 """Job events in the embedded broker's SQLite file.
 
-Readers wait by polling, but one query serves every job a process follows (see
-``jobs/subscriptions.py``), so the cost does not grow with the number of clients.
+A reader waiting for new events queries again when another process commits
+to the file (see ``wakeup.py``), and one query serves every job it follows.
 """
 
-import asyncio
 import json
 import time
 from collections.abc import Mapping
@@ -13,8 +12,8 @@ from typing import Any
 
 from ....jobs.events import JobEvent, event_order
 from .connection import SqliteConnection
+from .wakeup import database_changes
 
-POLL_INTERVAL_SECONDS = 0.2
 PURGE_INTERVAL_SECONDS = 60.0
 
 SCHEMA = """
@@ -39,6 +38,7 @@ ORDER BY id
 class SqliteJobEventLog:
     def __init__(self, path: Path | str, *, ttl_seconds: int) -> None:
         self.database = SqliteConnection(Path(path), SCHEMA)
+        self.changes = database_changes(Path(path))
         self.ttl_seconds = ttl_seconds
         self._next_purge = 0.0
 
@@ -63,9 +63,10 @@ class SqliteJobEventLog:
         deadline = time.monotonic() + wait_seconds
         while True:
             found = await self._read_once(cursors)
-            if found or time.monotonic() >= deadline:
+            left = deadline - time.monotonic()
+            if found or left <= 0:
                 return found
-            await asyncio.sleep(POLL_INTERVAL_SECONDS)
+            await self.changes.wait(left)
 
     async def close(self) -> None:
         await self.database.close()

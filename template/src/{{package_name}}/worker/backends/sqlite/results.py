@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import TypeVar
 
+from ....jobs.events import JobEventLog
 from ..json_results import Field, JsonResultBackend
 from .connection import SqliteConnection
 
@@ -45,10 +46,17 @@ RETURNING {field}
 
 class SqliteResultBackend(JsonResultBackend[ReturnType]):
     def __init__(
-        self, path: Path | str, *, result_ttl_seconds: int, keep_results: bool = True
+        self,
+        path: Path | str,
+        *,
+        result_ttl_seconds: int,
+        keep_results: bool = True,
+        job_events: JobEventLog | None = None,
     ) -> None:
         super().__init__(
-            result_ttl_seconds=result_ttl_seconds, keep_results=keep_results
+            result_ttl_seconds=result_ttl_seconds,
+            keep_results=keep_results,
+            job_events=job_events,
         )
         self.database = SqliteConnection(Path(path), SCHEMA)
         self._next_purge = 0.0

@@ -29,7 +29,11 @@ class RabbitMQBackend:
         )
 
     def create_result_backend(
-        self, settings: "Settings", *, keep_results: bool = True
+        self,
+        settings: "Settings",
+        *,
+        job_events: JobEventLog | None = None,
+        keep_results: bool = True,
     ) -> AsyncResultBackend[Any]:
         raise TypeError("RabbitMQ keeps no results: set APP_RESULT_BACKEND_URL")
 

@@ -37,6 +37,7 @@ from taskiq_aio_pika import AioPikaBroker, Exchange, Queue
 
 from ...holds import Holds
 from ...labels import delay_seconds
+from ...outage import Outage
 from ...poison import log_parked, poison_reason
 from ..interface import DeadLetter
 
@@ -46,7 +47,6 @@ logger = logging.getLogger(__name__)
 CONNECTION_ERRORS = (aiormq.exceptions.AMQPError, OSError, TimeoutError)
 # What settling a message raises once its channel is closed.
 SETTLE_ERRORS = (*CONNECTION_ERRORS, aiormq.exceptions.ChannelInvalidStateError)
-RECONNECT_DELAY_SECONDS = 2.0
 # How often abandoned messages are handed back (see holds.py).
 HAND_BACK_INTERVAL_SECONDS = 0.5
 # A delay queue is declared again when a send finds its declaration older than
@@ -247,17 +247,14 @@ class RabbitMQBroker(AioPikaBroker):
     async def _reader(self) -> AbstractChannel:
         """The channel that consumes; waits for RabbitMQ to answer. Once
         connected, aio-pika's robust connection reconnects by itself."""
+        outage = Outage("RabbitMQ", logger)
         while self.read_channel is None:
             try:
                 connection = await connect_robust(self.url, **self._conn_kwargs)
             except CONNECTION_ERRORS as exc:
-                logger.warning(
-                    "RabbitMQ is unavailable, retrying in %.0f s: %s",
-                    RECONNECT_DELAY_SECONDS,
-                    exc,
-                )
-                await asyncio.sleep(RECONNECT_DELAY_SECONDS)
+                await asyncio.sleep(outage.failed(exc))
                 continue
+            outage.succeeded()
             self.read_conn = connection
             self.read_channel = await connection.channel()
         return self.read_channel
