@@ -14,6 +14,7 @@ logger = logging.getLogger(__name__)
 
 # taskiq's TaskState has no "queued": the state between send and start is ours.
 QUEUED = "QUEUED"
+QUEUED_PROGRESS = TaskProgress[None](state=QUEUED, meta=None)
 
 
 class JobTrackingMiddleware(TaskiqMiddleware):
@@ -35,7 +36,7 @@ class JobTrackingMiddleware(TaskiqMiddleware):
     async def pre_send(self, message: TaskiqMessage) -> TaskiqMessage:
         try:
             await self.broker.result_backend.set_progress(
-                message.task_id, TaskProgress[None](state=QUEUED, meta=None)
+                message.task_id, QUEUED_PROGRESS
             )
         except Exception as exc:
             # The result backend is the broker's storage (or beside it): a

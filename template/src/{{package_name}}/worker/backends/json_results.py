@@ -103,11 +103,10 @@ class JsonResultBackend(AsyncResultBackend[ReturnType]):
     async def start_job(self, task_id: str) -> None:
         """The ``running`` mark: the progress record, and the event."""
         self._refuse_if_shut_down()
-        progress = dump_progress(TaskProgress[None](state=TaskState.STARTED, meta=None))
         if self.job_events is None:
-            await self.write(task_id, "progress", progress)
+            await self.write(task_id, "progress", STARTED)
         else:
-            await self.write_with_event(task_id, "progress", progress, (RUNNING, {}))
+            await self.write_with_event(task_id, "progress", STARTED, (RUNNING, {}))
 
     async def set_result(self, task_id: str, result: TaskiqResult[ReturnType]) -> None:
         self._refuse_if_shut_down()
@@ -181,3 +180,7 @@ def dump_result(result: TaskiqResult[Any]) -> bytes:
 
 def dump_progress(progress: TaskProgress[Any]) -> bytes:
     return progress.model_dump_json().encode()
+
+
+# Built once: a parametrised pydantic model costs a class lookup per use.
+STARTED = dump_progress(TaskProgress[None](state=TaskState.STARTED, meta=None))

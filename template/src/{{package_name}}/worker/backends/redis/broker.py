@@ -32,7 +32,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mappi
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from redis.asyncio import Redis
+from redis.asyncio import ConnectionPool, Redis
 from redis.exceptions import RedisError, ResponseError
 from taskiq import AckableMessage, BrokerMessage
 from taskiq_redis import RedisStreamBroker
@@ -208,6 +208,12 @@ class ReliableRedisStreamBroker(RedisStreamBroker):
         # processes forked after import would share; listen() names it per process.
         self._consumer_name_fixed = consumer_name is not None
         self._named_in_pid: int | None = None
+        # A plain pool, not upstream's BlockingConnectionPool: its lock and
+        # condition cost every command CPU for a limit this broker never needs
+        # (its connections: one read, one heartbeat, the acknowledgements).
+        self.connection_pool = ConnectionPool.from_url(  # type: ignore[assignment]
+            url, max_connections=max_connection_pool_size, **connection_kwargs
+        )
         # One client over the broker's pool, instead of one per message upstream.
         self.redis = Redis(connection_pool=self.connection_pool)
         socket_timeout = self.connection_pool.connection_kwargs.get(

@@ -18,6 +18,7 @@ from taskiq_redis.redis_backend import PROGRESS_KEY_SUFFIX
 from ....jobs.events import JobEventLog
 from ..json_results import Event, Field, JsonResultBackend
 from .events import RedisJobEventLog
+from .pipelining import ScriptPipeline
 
 ReturnType = TypeVar("ReturnType")
 
@@ -55,6 +56,7 @@ class RedisResultBackend(JsonResultBackend[ReturnType]):
             else Redis.from_url(url, **connection_kwargs)
         )
         self._write_with_event = self.redis.register_script(_WRITE_WITH_EVENT)
+        self._scripts = ScriptPipeline(self.redis)
 
     async def write(self, task_id: str, field: Field, value: bytes) -> None:
         await self.redis.set(key(task_id, field), value, ex=self.result_ttl_seconds)
@@ -72,7 +74,8 @@ class RedisResultBackend(JsonResultBackend[ReturnType]):
             await super().write_with_event(task_id, field, value, event)
             return
         name, data = event
-        await self._write_with_event(
+        await self._scripts.call(
+            self._write_with_event,
             keys=[key(task_id, field), self.events.key(task_id)],
             args=[value, self.result_ttl_seconds, name, json.dumps(data)],
         )

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ....jobs.events import JobEvent, event_order
-from .connection import SqliteConnection
+from .connection import Parameters, SqliteConnection
 from .wakeup import database_changes
 
 PURGE_INTERVAL_SECONDS = 60.0
@@ -28,6 +28,9 @@ CREATE INDEX IF NOT EXISTS ix_job_events_job_id_id ON job_events (job_id, id);
 CREATE INDEX IF NOT EXISTS ix_job_events_created_at ON job_events (created_at);
 """
 
+_INSERT = "INSERT INTO job_events (job_id, name, data, created_at) VALUES (?, ?, ?, ?)"
+_PURGE = "DELETE FROM job_events WHERE created_at < ?"
+
 _SELECT = """
 SELECT job_id, id, name, data FROM job_events
 WHERE id > :after AND job_id IN (SELECT value FROM json_each(:jobs))
@@ -43,17 +46,22 @@ class SqliteJobEventLog:
         self._next_purge = 0.0
 
     async def append(self, job_id: str, name: str, data: dict[str, Any]) -> None:
+        for sql, parameters in self.append_statements(job_id, name, data):
+            await self.database.execute(sql, parameters)
+
+    def append_statements(
+        self, job_id: str, name: str, data: dict[str, Any]
+    ) -> list[tuple[str, Parameters]]:
+        """The append as statements, for a caller that commits them with its
+        own (the result backend: a result and its final event in one commit)."""
         now = time.time()
-        await self.database.execute(
-            "INSERT INTO job_events (job_id, name, data, created_at) "
-            "VALUES (?, ?, ?, ?)",
-            (job_id, name, json.dumps(data), now),
-        )
+        statements: list[tuple[str, Parameters]] = [
+            (_INSERT, (job_id, name, json.dumps(data), now))
+        ]
         if now >= self._next_purge:
             self._next_purge = now + PURGE_INTERVAL_SECONDS
-            await self.database.execute(
-                "DELETE FROM job_events WHERE created_at < ?", (now - self.ttl_seconds,)
-            )
+            statements.append((_PURGE, (now - self.ttl_seconds,)))
+        return statements
 
     async def read(
         self, cursors: Mapping[str, str], wait_seconds: float

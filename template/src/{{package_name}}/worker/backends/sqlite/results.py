@@ -10,8 +10,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from ....jobs.events import JobEventLog
-from ..json_results import Field, JsonResultBackend
-from .connection import SqliteConnection
+from ..json_results import Event, Field, JsonResultBackend
+from .connection import Parameters, SqliteConnection
+from .events import SCHEMA as EVENTS_SCHEMA
+from .events import SqliteJobEventLog
+from .group_commit import GroupCommit
 
 ReturnType = TypeVar("ReturnType")
 
@@ -58,7 +61,10 @@ class SqliteResultBackend(JsonResultBackend[ReturnType]):
             keep_results=keep_results,
             job_events=job_events,
         )
-        self.database = SqliteConnection(Path(path), SCHEMA)
+        # The job events' table too: a value and its event commit together.
+        self.database = SqliteConnection(Path(path), SCHEMA + EVENTS_SCHEMA)
+        self.events = job_events if isinstance(job_events, SqliteJobEventLog) else None
+        self._writes = GroupCommit(self.database)
         self._next_purge = 0.0
 
     async def startup(self) -> None:
@@ -67,19 +73,39 @@ class SqliteResultBackend(JsonResultBackend[ReturnType]):
 
     async def shutdown(self) -> None:
         await super().shutdown()
+        await self._writes.wait()
         await self.database.close()
 
     async def write(self, task_id: str, field: Field, value: bytes) -> None:
-        now = time.time()
-        await self.database.execute(
-            _UPSERT.format(field=field),
-            (task_id, value.decode(), now + self.result_ttl_seconds),
+        await self._writes.write(self._write_statements(task_id, field, value))
+
+    async def write_with_event(
+        self, task_id: str, field: Field, value: bytes, event: Event
+    ) -> None:
+        if self.events is None:
+            await super().write_with_event(task_id, field, value, event)
+            return
+        await self._writes.write(
+            self._write_statements(task_id, field, value)
+            + self.events.append_statements(task_id, *event)
         )
+
+    def _write_statements(
+        self, task_id: str, field: Field, value: bytes
+    ) -> list[tuple[str, Parameters]]:
+        now = time.time()
+        statements: list[tuple[str, Parameters]] = [
+            (
+                _UPSERT.format(field=field),
+                (task_id, value.decode(), now + self.result_ttl_seconds),
+            )
+        ]
         if field == "result" and now >= self._next_purge:
             self._next_purge = now + PURGE_INTERVAL_SECONDS
-            await self.database.execute(
-                "DELETE FROM taskiq_results WHERE expires_at <= ?", (now,)
+            statements.append(
+                ("DELETE FROM taskiq_results WHERE expires_at <= ?", (now,))
             )
+        return statements
 
     async def read(self, task_id: str, field: Field, *, take: bool) -> bytes | None:
         sql = _TAKE if take else _SELECT
