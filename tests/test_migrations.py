@@ -18,6 +18,8 @@ from .template_history import (
 from .updating import commit_all
 
 # Removed on purpose: `copier update` deletes them in services that have them.
+_SPLIT = "split into worker/backends/<name>/, one package per backend"
+_WORKER = "src/{{ package_name }}/worker"
 REMOVED = {
     "tests/streaming/conftest.py": (
         "its live_server fixture moved to tests/conftest.py for every module"
@@ -28,6 +30,23 @@ REMOVED = {
     ),
     "tests/websocket/test_secret.py": (
         "APP_WS_TOKEN_SECRET is gone; auth/'s signing key is tested in test_auth.py"
+    ),
+    **{
+        f"{_WORKER}/{name}.py": _SPLIT
+        for name in (
+            "redis_broker",
+            "redis_acks",
+            "redis_events",
+            "redis_results",
+            "sqlite_broker",
+            "sqlite_db",
+            "sqlite_events",
+            "sqlite_results",
+            "rabbitmq_broker",
+        )
+    },
+    "tests/worker/test_sqlite_broker.py": (
+        "merged with the Redis broker's twin tests into tests/worker/test_brokers.py"
     ),
 }
 

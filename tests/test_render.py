@@ -97,7 +97,7 @@ def test_unchosen_rabbitmq_broker_leaves_no_trace(rendered: Any) -> None:
     ]
     assert mentions == []
     assert (
-        rendered("rabbitmq") / "src" / PACKAGE / "worker" / "rabbitmq_broker.py"
+        rendered("rabbitmq") / "src" / PACKAGE / "worker/backends/rabbitmq/broker.py"
     ).is_file()
 
 

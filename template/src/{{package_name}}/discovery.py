@@ -7,16 +7,12 @@ worker processes alike). Adding or removing a package is enough to add or remove
 a feature: no central list to edit, as taskiq's own ``--fs-discover`` does for
 tasks.
 
-A production broker beyond the embedded SQLite and the Redis ones is found the
-same way: a ``worker/<name>_broker.py`` module that declares ``BROKER_SCHEMES``
-(the URL schemes it serves) and ``broker_from_settings(settings)``. Only
-services generated with that broker have the module.
+Task backends are found the same way, in ``worker/backends/``.
 """
 
 import importlib
 import importlib.util
 import pkgutil
-from functools import lru_cache
 from types import ModuleType
 
 PACKAGE = __name__.rpartition(".")[0]
@@ -35,17 +31,3 @@ def feature_module_names(kind: str) -> list[str]:
 
 def import_feature_modules(kind: str) -> list[ModuleType]:
     return [importlib.import_module(name) for name in feature_module_names(kind)]
-
-
-@lru_cache
-def optional_brokers() -> dict[str, ModuleType]:
-    """The broker modules beyond the built-in ones, by the URL schemes they serve."""
-    worker = importlib.import_module(f"{PACKAGE}.worker")
-    brokers: dict[str, ModuleType] = {}
-    for info in sorted(pkgutil.iter_modules(worker.__path__), key=lambda i: i.name):
-        if not info.name.endswith("_broker"):
-            continue
-        module = importlib.import_module(f"{worker.__name__}.{info.name}")
-        for scheme in getattr(module, "BROKER_SCHEMES", ()):
-            brokers[str(scheme)] = module
-    return brokers

@@ -14,8 +14,13 @@ Returns = TypeVar("Returns")
 
 
 class ExternalCallTimeoutError(TimeoutError):
+    # Rebuilt from its ``args`` when read back from the result backend.
     def __init__(self, service: str, timeout_seconds: float) -> None:
-        super().__init__(f"{service} did not answer within {timeout_seconds} s")
+        super().__init__(service, timeout_seconds)
+        self.service, self.timeout_seconds = service, timeout_seconds
+
+    def __str__(self) -> str:
+        return f"{self.service} did not answer within {self.timeout_seconds} s"
 
 
 class CallLimiter:

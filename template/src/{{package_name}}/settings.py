@@ -10,13 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from .discovery import optional_brokers
-
-# Built in; a broker chosen when the service was generated adds its own schemes
-# (see discovery.optional_brokers).
-BROKER_SCHEMES = ("sqlite", "redis", "rediss", "memory")
-# Where task results and job events (and modules' shared state) can live.
-STORE_SCHEMES = ("sqlite", "redis", "rediss")
+from .worker.backends import broker_backend, store_schemes
 # The service's database drivers are async: a URL without its driver, by backend.
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 
@@ -86,12 +80,7 @@ class Settings(BaseSettings):
     @field_validator("broker_url")
     @classmethod
     def _known_broker(cls, value: str) -> str:
-        scheme = urlsplit(value).scheme
-        # Built-in schemes first: looking for other brokers imports their modules.
-        if scheme not in BROKER_SCHEMES and scheme not in optional_brokers():
-            schemes = (*BROKER_SCHEMES, *optional_brokers())
-            expected = ", ".join(f"{s}://" for s in schemes)
-            raise ValueError(f"unsupported broker {scheme!r}: use one of {expected}")
+        broker_backend(value)  # Raises ValueError naming the schemes served.
         return value
 
     @field_validator("database_url")
@@ -120,8 +109,8 @@ class Settings(BaseSettings):
     @field_validator("result_backend_url")
     @classmethod
     def _known_store(cls, value: str | None) -> str | None:
-        if value is not None and urlsplit(value).scheme not in STORE_SCHEMES:
-            expected = ", ".join(f"{s}://" for s in STORE_SCHEMES)
+        if value is not None and urlsplit(value).scheme not in store_schemes():
+            expected = ", ".join(f"{s}://" for s in store_schemes())
             raise ValueError(f"unsupported result backend: use one of {expected}")
         return value
 
@@ -136,10 +125,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _store_beside_broker(self) -> Self:
-        # Only a broker other than the built-in ones (which are stores, or
-        # memory:// in tests) can get here without a store.
-        scheme = urlsplit(self.broker_url).scheme
-        if self.result_backend_url is None and scheme not in (*STORE_SCHEMES, "memory"):
+        keeps_results = broker_backend(self.broker_url).keeps_results
+        if self.result_backend_url is None and not keeps_results:
+            scheme = urlsplit(self.broker_url).scheme
             raise ValueError(
                 f"APP_BROKER_URL={scheme}://… needs APP_RESULT_BACKEND_URL (e.g. "
                 "redis://redis-host:6379/0): that broker keeps no task results, "

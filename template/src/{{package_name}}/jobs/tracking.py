@@ -1,15 +1,15 @@
 """Records a job's state next to its result, and its events for live clients."""
 
 import logging
-from typing import Any
+from typing import Any, TypeGuard
 
-from pydantic_core import to_jsonable_python
 from taskiq import TaskiqMessage, TaskiqMiddleware, TaskiqResult
 from taskiq.depends.progress_tracker import TaskProgress, TaskState
 from taskiq.exceptions import SendTaskError
 
 from ..auth.labels import owner_of
-from .events import FAILED, RUNNING, SUCCEEDED, JobEventLog
+from ..worker.backends.json_results import JsonResultBackend
+from .events import RUNNING, JobEventLog, final_event
 
 logger = logging.getLogger(__name__)
 
@@ -29,9 +29,11 @@ def job_record(
 
 
 class JobTrackingMiddleware(TaskiqMiddleware):
-    """Writes a progress record at send and at start, so that a job id is
-    known (and reported ``queued``) from the moment it is returned to a client;
-    appends ``running`` and then ``succeeded`` or ``failed`` to the job's events."""
+    """Writes a progress record at send, so that a job id is known (and
+    reported ``queued``) from the moment it is returned to a client, and the
+    ``running`` mark (progress record and event) at start. The service's result
+    backends append the final event with the result (in the same write where
+    the store allows); for any other, it is appended here after the result."""
 
     def __init__(self, events: JobEventLog) -> None:
         super().__init__()
@@ -56,11 +58,14 @@ class JobTrackingMiddleware(TaskiqMiddleware):
     async def pre_execute(self, message: TaskiqMessage) -> TaskiqMessage:
         # The task matters more than its status: a failure to record it (during
         # a Redis outage, say) is logged, never raised, which would drop the task.
+        results = self.broker.result_backend
         try:
-            await self.broker.result_backend.set_progress(
-                message.task_id, job_record(message, TaskState.STARTED)
-            )
-            await self.events.append(message.task_id, RUNNING, {})
+            running = job_record(message, TaskState.STARTED)
+            if self._appends_events(results):
+                await results.start_job(message.task_id, running)
+            else:
+                await results.set_progress(message.task_id, running)
+                await self.events.append(message.task_id, RUNNING, {})
         except Exception as exc:
             logger.warning("Could not mark task %s running: %s", message.task_id, exc)
         return message
@@ -68,15 +73,14 @@ class JobTrackingMiddleware(TaskiqMiddleware):
     async def post_save(
         self, message: TaskiqMessage, result: TaskiqResult[Any]
     ) -> None:
-        if result.is_err:
-            error = result.error
-            name, data = FAILED, {"error": f"{type(error).__name__}: {error}"}
-        else:
-            name = SUCCEEDED
-            data = {"result": to_jsonable_python(result.return_value, fallback=str)}
+        if self._appends_events(self.broker.result_backend):
+            return
         try:
-            await self.events.append(message.task_id, name, data)
+            await self.events.append(message.task_id, *final_event(result))
         except Exception as exc:
             logger.warning(
                 "Could not publish the end of task %s: %s", message.task_id, exc
             )
+
+    def _appends_events(self, results: object) -> TypeGuard[JsonResultBackend[Any]]:
+        return isinstance(results, JsonResultBackend) and results.job_events is not None

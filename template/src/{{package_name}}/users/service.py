@@ -18,8 +18,14 @@ class EmailAlreadyRegisteredError(Exception):
 
 
 class UserNotFoundError(LookupError):
+    # The result backend stores a task's error as its class and ``args`` and
+    # rebuilds it with ``cls(*args)``: the args must be the constructor's.
     def __init__(self, user_id: int) -> None:
-        super().__init__(f"no user with id {user_id}")
+        super().__init__(user_id)
+        self.user_id = user_id
+
+    def __str__(self) -> str:
+        return f"no user with id {self.user_id}"
 
 
 async def create_user(session: AsyncSession, data: UserCreate) -> User:

@@ -2,7 +2,7 @@
 
 from taskiq import AsyncBroker
 
-from .poison import DeadLetter, DeadLetterStore
+from .backends.interface import DeadLetter, ServiceBroker
 
 # The columns of each listed letter (tab-separated, for cut and awk).
 HEADER = "id\tparked at\ttask\treason"
@@ -12,7 +12,7 @@ async def manage_dead_letters(
     broker: AsyncBroker, *, requeue: list[str], requeue_all: bool
 ) -> int:
     """List dead letters, or requeue some; the process exit code."""
-    if not isinstance(broker, DeadLetterStore):
+    if not isinstance(broker, ServiceBroker):
         print(f"{type(broker).__name__} keeps no dead letters.")
         return 1
     try:

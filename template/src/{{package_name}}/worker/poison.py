@@ -8,29 +8,10 @@ once fixed.
 """
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Protocol, runtime_checkable
 
 from taskiq import AsyncBroker
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class DeadLetter:
-    id: str
-    queue: str
-    reason: str
-    parked_at: datetime
-    data: bytes
-
-
-@runtime_checkable
-class DeadLetterStore(Protocol):
-    async def dead_letters(self, limit: int = 100) -> list[DeadLetter]: ...
-
-    async def requeue_dead_letter(self, dead_letter_id: str) -> bool: ...
 
 
 def poison_reason(

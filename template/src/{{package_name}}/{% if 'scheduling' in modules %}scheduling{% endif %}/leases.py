@@ -13,8 +13,7 @@ from urllib.parse import urlsplit
 from redis.asyncio import Redis
 
 from ..settings import Settings
-from ..worker.factory import sqlite_path
-from ..worker.sqlite_db import SqliteConnection
+from ..worker.backends.sqlite.connection import SqliteConnection, sqlite_path
 
 
 class Leases(Protocol):

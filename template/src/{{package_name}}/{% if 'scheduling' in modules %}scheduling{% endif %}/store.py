@@ -13,8 +13,7 @@ from taskiq.serializers import JSONSerializer
 from taskiq_redis import ListRedisScheduleSource
 
 from ..settings import Settings
-from ..worker.factory import sqlite_path
-from ..worker.sqlite_db import SqliteConnection
+from ..worker.backends.sqlite.connection import SqliteConnection, sqlite_path
 
 
 class ScheduleStore(ScheduleSource):

@@ -17,8 +17,7 @@ from urllib.parse import urlsplit
 from redis.asyncio import Redis
 
 from ..settings import Settings
-from ..worker.factory import sqlite_path
-from ..worker.sqlite_db import SqliteConnection
+from ..worker.backends.sqlite.connection import SqliteConnection, sqlite_path
 
 POLL_INTERVAL_SECONDS = 0.05
 # Frames are live traffic, not a history: the SQLite table keeps a minute.

@@ -15,8 +15,9 @@ are delivered at least once, like on Redis:
 * a message a worker cannot run, or one claimed ``max_deliveries`` times without
   finishing, is moved to ``taskiq_dead_letters`` (see ``poison.py``).
 
-Workers poll: an empty claim is one indexed query, repeated every
-``poll_interval_seconds`` while the queue is idle and not at all while it is busy.
+An idle worker claims again as soon as another process commits to the file
+(see ``wakeup.py``), and every ``poll_interval_seconds`` at the latest, when
+delayed messages fall due and dead workers' leases run out.
 """
 
 import asyncio
@@ -32,14 +33,15 @@ from pathlib import Path
 
 from taskiq import AckableMessage, AsyncBroker, BrokerMessage
 
-from .holds import Holds
-from .labels import delay_seconds
-from .poison import DeadLetter, log_parked, poison_reason
-from .sqlite_db import SqliteConnection
+from ...holds import Holds
+from ...labels import delay_seconds
+from ...outage import Outage
+from ...poison import log_parked, poison_reason
+from ..interface import DeadLetter
+from .connection import SqliteConnection
+from .wakeup import database_changes
 
 logger = logging.getLogger(__name__)
-
-RETRY_AFTER_ERROR_SECONDS = 1.0
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS taskiq_messages (
@@ -133,6 +135,7 @@ class SqliteBroker(AsyncBroker):
         self.claim_batch = claim_batch
         self.max_deliveries = max_deliveries
         self.database = SqliteConnection(self.path, SCHEMA)
+        self.changes = database_changes(self.path)
         self.owner = ""
         self._holds = Holds[int]()
         self._acks = AckBatch(self.database)
@@ -172,19 +175,16 @@ class SqliteBroker(AsyncBroker):
         self.owner = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         if self._heartbeat is None or self._heartbeat.done():
             self._heartbeat = asyncio.create_task(self._renew_leases())
+        outage = Outage(f"The SQLite broker at {self.path}", logger)
         while True:
             try:
                 claimed = await self._claim()
             except Exception as exc:
-                logger.warning(
-                    "Could not claim messages, retrying in %.0f s: %s",
-                    RETRY_AFTER_ERROR_SECONDS,
-                    exc,
-                )
-                await asyncio.sleep(RETRY_AFTER_ERROR_SECONDS)
+                await asyncio.sleep(outage.failed(exc))
                 continue
+            outage.succeeded()
             if not claimed:
-                await asyncio.sleep(self.poll_interval)
+                await self.changes.wait(self.poll_interval)
                 continue
             for message in claimed:
                 yield message

@@ -10,7 +10,7 @@ task is done. Left as it is, it also
 * never trims its stream, which grows by every task ever sent;
 * ignores the ``delay`` label, so retries "in 4 s" run at once;
 * opens a new client for every message sent and every acknowledgement, and
-  sends one ``XACK`` per message (grouped here, see ``redis_acks.py``);
+  sends one ``XACK`` per message (grouped here, see ``acks.py``);
 * fails the start of any process, API included, while Redis is down;
 * ends the worker process on the first connection error;
 * acknowledges and drops messages it cannot run, which are parked here in the
@@ -32,22 +32,22 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mappi
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from redis.asyncio import Redis
+from redis.asyncio import ConnectionPool, Redis
 from redis.exceptions import RedisError, ResponseError
 from taskiq import AckableMessage, BrokerMessage
 from taskiq_redis import RedisStreamBroker
 
-from .holds import Holds
-from .labels import delay_seconds
-from .poison import DeadLetter, log_parked, poison_reason
-from .redis_acks import GroupedAcks
-from .redis_results import RedisResultBackend
+from ...holds import Holds
+from ...labels import delay_seconds
+from ...outage import Outage
+from ...poison import log_parked, poison_reason
+from ..interface import DeadLetter
+from .acks import GroupedAcks
 
 logger = logging.getLogger(__name__)
 
 # redis-py's default when neither the URL nor the caller sets ``socket_timeout``.
 REDIS_PY_SOCKET_TIMEOUT = 5.0
-RECONNECT_DELAY_SECONDS = 1.0
 # The workers' consumer group (also read by the queue-depth metric).
 CONSUMER_GROUP = "taskiq"
 # Scripts take ids as arguments: keep each call far below Lua's stack limit.
@@ -208,6 +208,12 @@ class ReliableRedisStreamBroker(RedisStreamBroker):
         # processes forked after import would share; listen() names it per process.
         self._consumer_name_fixed = consumer_name is not None
         self._named_in_pid: int | None = None
+        # A plain pool, not upstream's BlockingConnectionPool: its lock and
+        # condition cost every command CPU for a limit this broker never needs
+        # (its connections: one read, one heartbeat, the acknowledgements).
+        self.connection_pool = ConnectionPool.from_url(  # type: ignore[assignment]
+            url, max_connections=max_connection_pool_size, **connection_kwargs
+        )
         # One client over the broker's pool, instead of one per message upstream.
         self.redis = Redis(connection_pool=self.connection_pool)
         socket_timeout = self.connection_pool.connection_kwargs.get(
@@ -275,6 +281,7 @@ class ReliableRedisStreamBroker(RedisStreamBroker):
             self._heartbeat = asyncio.create_task(self._heartbeat_loop())
         next_move = next_claim = time.monotonic()
         declare_group = False
+        outage = Outage("Redis", logger)
         while True:
             _raise_if_cancelled()
             try:
@@ -290,7 +297,9 @@ class ReliableRedisStreamBroker(RedisStreamBroker):
                         yield message
                 # Block no longer than until the next timer: delays run on time.
                 wake_in = min(next_move, next_claim) - time.monotonic()
-                for message in await self._read_new(wake_in):
+                messages = await self._read_new(wake_in)
+                outage.succeeded()
+                for message in messages:
                     yield message
             except RedisError as exc:
                 if str(exc).startswith("NOGROUP"):
@@ -299,10 +308,7 @@ class ReliableRedisStreamBroker(RedisStreamBroker):
                     logger.warning("Consumer group missing, creating it: %s", exc)
                     declare_group = True
                     continue
-                logger.warning(
-                    "Redis error, retrying in %.0f s: %s", RECONNECT_DELAY_SECONDS, exc
-                )
-                await asyncio.sleep(RECONNECT_DELAY_SECONDS)
+                await asyncio.sleep(outage.failed(exc))
 
     async def shutdown(self) -> None:
         """Stop the heartbeat after the worker has finished its tasks, and hand
@@ -502,12 +508,3 @@ def delayed_key(queue_name: str) -> str:
 def dead_letter_key(queue_name: str) -> str:
     """The stream of a queue's parked messages."""
     return f"{queue_name}:dead"
-
-
-def redis_result_backend(
-    url: str, *, result_ttl_seconds: int, **connection_kwargs: Any
-) -> RedisResultBackend[Any]:
-    """Results as JSON that expire, through one shared client."""
-    return RedisResultBackend(
-        url, result_ttl_seconds=result_ttl_seconds, **connection_kwargs
-    )

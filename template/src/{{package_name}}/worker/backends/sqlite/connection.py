@@ -1,4 +1,5 @@
-"""One SQLite connection per process for the embedded broker and result backend.
+"""One SQLite connection per process for the embedded broker, its results and
+job events, and the modules' state kept beside them.
 
 Both live in one database file that any number of processes (API, workers) open
 at once: WAL lets readers and a writer work side by side, ``busy_timeout`` makes
@@ -14,7 +15,8 @@ import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from threading import Thread
+from typing import Any, cast
 
 import aiosqlite
 
@@ -81,7 +83,14 @@ class SqliteConnection:
         delay = 0.05
         deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
         while True:
-            connection = await aiosqlite.connect(self.path, isolation_level=None)
+            connection = aiosqlite.connect(self.path, isolation_level=None)
+            # aiosqlite runs each connection in a thread that is not a daemon:
+            # one never closed (a result backend never shut down) would keep
+            # the process from exiting.
+            # (aiosqlite < 0.22: the connection is the thread.)
+            thread = cast("Thread", getattr(connection, "_thread", connection))
+            thread.daemon = True
+            await connection
             try:
                 await self._prepare(connection)
                 return connection
@@ -107,3 +116,11 @@ class SqliteConnection:
         connection, self._connection = self._connection, None
         if connection is not None and self._pid == os.getpid():
             await connection.close()
+
+
+def sqlite_path(url: str) -> Path:
+    """``sqlite:///var/b.db`` is relative, ``sqlite:////srv/b.db`` absolute."""
+    path = url.removeprefix("sqlite://").removeprefix("/")
+    if not path:
+        raise ValueError(f"{url!r} names no file: use sqlite:///path/to/broker.db")
+    return Path(path if not url.startswith("sqlite:////") else "/" + path)

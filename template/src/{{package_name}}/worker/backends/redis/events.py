@@ -11,7 +11,7 @@ from typing import Any, cast
 from redis.asyncio import Redis
 from redis.typing import KeyT, StreamIdT
 
-from ..jobs.events import JobEvent
+from ....jobs.events import JobEvent
 
 # KEYS: the job's stream. ARGV: name, data, ttl in seconds. Appending and
 # renewing the expiry in one script is atomic like MULTI/EXEC, at half the

@@ -35,22 +35,18 @@ from pamqp.common import FieldTable
 from taskiq import AckableMessage, BrokerMessage
 from taskiq_aio_pika import AioPikaBroker, Exchange, Queue
 
-from ..settings import Settings
-from .holds import Holds
-from .labels import delay_seconds
-from .poison import DeadLetter, log_parked, poison_reason
+from ...holds import Holds
+from ...labels import delay_seconds
+from ...outage import Outage
+from ...poison import log_parked, poison_reason
+from ..interface import DeadLetter
 
 logger = logging.getLogger(__name__)
-
-# The APP_BROKER_URL schemes this module serves: the factory and the settings
-# find it by them (see discovery.optional_brokers).
-BROKER_SCHEMES = ("amqp", "amqps")
 
 # What a RabbitMQ that is down or unreachable raises while connecting.
 CONNECTION_ERRORS = (aiormq.exceptions.AMQPError, OSError, TimeoutError)
 # What settling a message raises once its channel is closed.
 SETTLE_ERRORS = (*CONNECTION_ERRORS, aiormq.exceptions.ChannelInvalidStateError)
-RECONNECT_DELAY_SECONDS = 2.0
 # How often abandoned messages are handed back (see holds.py).
 HAND_BACK_INTERVAL_SECONDS = 0.5
 # A delay queue is declared again when a send finds its declaration older than
@@ -251,17 +247,14 @@ class RabbitMQBroker(AioPikaBroker):
     async def _reader(self) -> AbstractChannel:
         """The channel that consumes; waits for RabbitMQ to answer. Once
         connected, aio-pika's robust connection reconnects by itself."""
+        outage = Outage("RabbitMQ", logger)
         while self.read_channel is None:
             try:
                 connection = await connect_robust(self.url, **self._conn_kwargs)
             except CONNECTION_ERRORS as exc:
-                logger.warning(
-                    "RabbitMQ is unavailable, retrying in %.0f s: %s",
-                    RECONNECT_DELAY_SECONDS,
-                    exc,
-                )
-                await asyncio.sleep(RECONNECT_DELAY_SECONDS)
+                await asyncio.sleep(outage.failed(exc))
                 continue
+            outage.succeeded()
             self.read_conn = connection
             self.read_channel = await connection.channel()
         return self.read_channel
@@ -356,19 +349,6 @@ class RabbitMQBroker(AioPikaBroker):
                     await incoming.nack(requeue=True)
                 except SETTLE_ERRORS as exc:
                     logger.warning("Could not hand back a message: %r", exc)
-
-
-def broker_from_settings(settings: Settings) -> RabbitMQBroker:
-    """The broker ``APP_BROKER_URL=amqp://…`` names (see factory.create_broker)."""
-    return RabbitMQBroker(
-        settings.broker_url,
-        queue_name=settings.task_queue,
-        max_deliveries=settings.task_max_deliveries,
-        # Unacknowledged messages per worker process: those it runs at once
-        # plus those it may hold in advance.
-        prefetch=settings.worker_concurrency + settings.worker_prefetch,
-        connect_timeout=settings.broker_timeout_seconds,
-    )
 
 
 def _header(incoming: AbstractIncomingMessage, name: str) -> Any:
