@@ -19,7 +19,11 @@ DEV_COMMANDS: list[list[str]] = []
 def add_commands(
     commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
 ) -> None:
-    users = commands.add_parser("users", help="manage users")
+    users = commands.add_parser(
+        "users",
+        help="manage users",
+        description="Manage the service's users from the command line.",
+    )
     user_commands = users.add_subparsers(dest="users_command", required=True)
     admin = user_commands.add_parser(
         "create-admin",
@@ -37,7 +41,10 @@ def add_commands(
     admin.set_defaults(handler=create_admin)
 
     accounts = commands.add_parser(
-        "service-accounts", help="manage credentials of machine callers"
+        "service-accounts",
+        help="manage credentials of machine callers",
+        description="Manage service accounts: the credentials of machine callers, "
+        "which get access tokens with the client credentials grant.",
     )
     account_commands = accounts.add_subparsers(dest="accounts_command", required=True)
     create = account_commands.add_parser(
