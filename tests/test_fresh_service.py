@@ -83,17 +83,23 @@ class Walk:
         self.ran: set[str] = set()
         self.started: list[subprocess.Popen[str]] = []
 
-    def shell(self, documented: str, **subs: str) -> str:
+    def shell(self, documented: str, subs: dict[str, str] | None = None) -> str:
         """The command as a user types it, placeholders filled in."""
         self.ran.add(" ".join(documented.split()))
         command = documented.replace("localhost:8000", f"localhost:{self.port}")
-        for placeholder, value in subs.items():
+        for placeholder, value in (subs or {}).items():
             command = command.replace(placeholder, value)
         return command
 
-    def run(self, documented: str, cwd: Path, timeout: float = 300, **subs: str) -> str:
+    def run(
+        self,
+        documented: str,
+        cwd: Path,
+        timeout: float = 300,
+        subs: dict[str, str] | None = None,
+    ) -> str:
         result = subprocess.run(
-            ["bash", "-c", self.shell(documented, **subs)],
+            ["bash", "-c", self.shell(documented, subs)],
             cwd=cwd,
             env=self.env,
             capture_output=True,
@@ -205,7 +211,10 @@ def test_every_readme_command_works_after_the_quick_start(walk: Walk) -> None:
             out = walk.run(
                 command,
                 cwd=service,
-                **{"<welcome_email_job_id from the answer>": job_id, "3f0c…": job_id},
+                subs={
+                    "<welcome_email_job_id from the answer>": job_id,
+                    "3f0c…": job_id,
+                },
             )
             assert json.loads(out)["id"] == job_id
     assert walk.wait_job(job_id)["result"] is True
@@ -266,7 +275,9 @@ def test_every_readme_command_works_after_the_quick_start(walk: Walk) -> None:
 
     # The service's checks, in the environment `uv run` builds.
     walk.run(
-        "uv run pytest", cwd=service, **{"pytest": "pytest -q -x tests/test_health.py"}
+        "uv run pytest",
+        cwd=service,
+        subs={"pytest": "pytest -q -x tests/test_health.py"},
     )
     walk.run(
         "uv run ruff check . && uv run ruff format --check . && uv run mypy",
@@ -285,7 +296,7 @@ def test_every_readme_command_works_after_the_quick_start(walk: Walk) -> None:
         if command.startswith("uvx copier update") and "modules=" in command:
             git(service, "reset", "--quiet", "--hard")
             git(service, "clean", "-qfdx", "-e", "var", "-e", ".venv")
-            walk.run(command, cwd=service, **{"modules=[...]": f"modules={modules}"})
+            walk.run(command, cwd=service, subs={"modules=[...]": f"modules={modules}"})
             assert all((service / "src" / PACKAGE / m).is_dir() for m in ALL_MODULES)
 
     # The modules' own commands, on the updated service.
@@ -305,7 +316,7 @@ def test_every_readme_command_works_after_the_quick_start(walk: Walk) -> None:
     report = next(c for c in module_commands if "/users/report" in c)
     report_id = json.loads(walk.run(report, cwd=service))["job_id"]
     events = next(c for c in module_commands if c.endswith("/events"))
-    stream = walk.run(events, cwd=service, timeout=60, **{"9b1e…": report_id})
+    stream = walk.run(events, cwd=service, timeout=60, subs={"9b1e…": report_id})
     assert "event: succeeded" in stream, stream
     schedule = next(c for c in module_commands if "/schedules" in c)
     assert "id" in json.loads(walk.run(schedule, cwd=service))
