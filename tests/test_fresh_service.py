@@ -84,11 +84,11 @@ class Walk:
         self.ran: set[str] = set()
         self.started: list[subprocess.Popen[str]] = []
 
-    def shell(self, documented: str, **subs: str) -> str:
+    def shell(self, documented: str, subs: dict[str, str] | None = None) -> str:
         """The command as a user types it, placeholders filled in."""
         self.ran.add(" ".join(documented.split()))
         command = documented.replace("localhost:8000", f"localhost:{self.port}")
-        for placeholder, value in subs.items():
+        for placeholder, value in (subs or {}).items():
             command = command.replace(placeholder, value)
         return command
 
@@ -101,7 +101,7 @@ class Walk:
         subs: dict[str, str] | None = None,
     ) -> str:
         result = subprocess.run(
-            ["bash", "-c", self.shell(documented, **(subs or {}))],
+            ["bash", "-c", self.shell(documented, subs)],
             cwd=cwd,
             env=self.env,
             input=stdin,
@@ -122,7 +122,7 @@ class Walk:
     ) -> str:
         """Run a documented ``VARIABLE=$(…)`` and keep the variable for the
         commands that follow, as the user's shell would."""
-        command = self.shell(documented, **(subs or {}))
+        command = self.shell(documented, subs)
         command += f' && printf %s "${variable}"'
         value = subprocess.run(
             ["bash", "-c", command],
