@@ -5,6 +5,7 @@ import re
 import secrets
 import uuid
 from datetime import timedelta
+from functools import cache
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,9 +22,13 @@ from .tokens import hash_refresh_token, issue_access_token, new_refresh_token
 SERVICE_ACCOUNT_NAME = re.compile(r"[a-z][a-z0-9-]{0,63}")
 SERVICE_ACCOUNT_PREFIX = "service-account:"
 
-# Verified when the account is unknown, so that a wrong address takes as long
-# as a wrong password: response times do not tell which accounts exist.
-_UNKNOWN_ACCOUNT_HASH = password_hasher.hash(secrets.token_urlsafe(16))
+
+@cache
+def _unknown_account_hash() -> str:
+    """Verified when the account is unknown, so that a wrong address takes as
+    long as a wrong password: response times do not tell which accounts exist.
+    Made on first use, not at import: every process imports this module."""
+    return password_hasher.hash(secrets.token_urlsafe(16))
 
 
 class InvalidRefreshTokenError(Exception):
@@ -34,7 +39,7 @@ async def authenticate_user(
     session: AsyncSession, email: str, password: str
 ) -> User | None:
     user = await session.scalar(select(User).where(User.email == email.lower()))
-    stored = user.password_hash if user is not None else _UNKNOWN_ACCOUNT_HASH
+    stored = user.password_hash if user is not None else _unknown_account_hash()
     # Argon2 is deliberately slow CPU work: in a thread, as when hashing.
     valid = await asyncio.to_thread(_verify, password, stored)
     return user if valid and user is not None else None
@@ -46,7 +51,7 @@ async def authenticate_service_account(
     account = await session.scalar(
         select(ServiceAccount).where(ServiceAccount.name == name)
     )
-    stored = account.secret_hash if account is not None else _UNKNOWN_ACCOUNT_HASH
+    stored = account.secret_hash if account is not None else _unknown_account_hash()
     valid = await asyncio.to_thread(_verify, secret, stored)
     return account if valid and account is not None else None
 
